@@ -1,0 +1,1 @@
+"""Bluetooth LE layer: the only code that talks to bleak."""
