@@ -32,7 +32,10 @@ class LockTimeoutError(LockError):
     """The lock did not answer within the allowed time."""
 
     code = "timeout"
-    default_message = "The lock did not answer in time. Try again; if it keeps happening, move the adapter closer."
+    default_message = (
+        "The lock did not answer in time. Try again; if it keeps happening, move the "
+        "Bluetooth adapter closer."
+    )
 
 
 class DisconnectedError(LockError):

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from dbus_fast import BusType, DBusError, Variant
 from dbus_fast.aio import MessageBus
 from dbus_fast.annotations import DBusSignature
-from dbus_fast.service import PropertyAccess, ServiceInterface, dbus_property, method
+from dbus_fast.constants import PropertyAccess
+from dbus_fast.service import ServiceInterface, dbus_property, method
 
 from .peripheral import (
     CCCD_UUID,
@@ -54,6 +55,7 @@ def device_path(adapter_path: str, address: str) -> str:
     return f"{adapter_path}/dev_{address.upper().replace(':', '_')}"
 
 
+# D-Bus method and property names are BlueZ's CamelCase.
 class Adapter(ServiceInterface):
     """org.bluez.Adapter1."""
 
@@ -64,7 +66,7 @@ class Adapter(ServiceInterface):
         self.powered = True
 
     @method()
-    def StartDiscovery(self) -> None:  # noqa: N802  D-Bus names
+    def StartDiscovery(self) -> None:
         """Start (or join) discovery; devices appear after this returns."""
         if not self.powered:
             raise DBusError("org.bluez.Error.NotReady", "Resource Not Ready")
@@ -75,7 +77,7 @@ class Adapter(ServiceInterface):
             asyncio.get_running_loop().call_later(0.01, self._world.discovery_started)
 
     @method()
-    def StopDiscovery(self) -> None:  # noqa: N802
+    def StopDiscovery(self) -> None:
         """Leave discovery."""
         if self.discovery_sessions == 0:
             raise DBusError(ERR_FAILED, "No discovery started")
@@ -84,62 +86,62 @@ class Adapter(ServiceInterface):
             self.emit_properties_changed({"Discovering": False})
 
     @method()
-    def SetDiscoveryFilter(self, filters: Options) -> None:  # noqa: N802
+    def SetDiscoveryFilter(self, filters: Options) -> None:
         """Accept and ignore a discovery filter (all devices are LE)."""
 
     @method()
-    def GetDiscoveryFilters(self) -> StrList:  # noqa: N802
+    def GetDiscoveryFilters(self) -> StrList:
         """The filter keys BlueZ knows."""
         return ["UUIDs", "RSSI", "Pathloss", "Transport", "DuplicateData", "Discoverable"]
 
     @method()
-    async def RemoveDevice(self, device: Path) -> None:  # noqa: N802
+    async def RemoveDevice(self, device: Path) -> None:
         """Forget a device (disconnecting it first)."""
         if not await self._world.remove_device_object(device):
             raise DBusError(ERR_DOES_NOT_EXIST, "Does Not Exist")
 
     @dbus_property(access=PropertyAccess.READ)
-    def Address(self) -> Str:  # noqa: N802
+    def Address(self) -> Str:
         """Adapter address."""
         return self._world.adapter_address
 
     @dbus_property(access=PropertyAccess.READ)
-    def AddressType(self) -> Str:  # noqa: N802
+    def AddressType(self) -> Str:
         """Adapter address type."""
         return "public"
 
     @dbus_property(access=PropertyAccess.READ)
-    def Name(self) -> Str:  # noqa: N802
+    def Name(self) -> Str:
         """Adapter name."""
         return "sim"
 
     @dbus_property(access=PropertyAccess.READ)
-    def Alias(self) -> Str:  # noqa: N802
+    def Alias(self) -> Str:
         """Adapter alias."""
         return "Simulated adapter"
 
     @dbus_property(access=PropertyAccess.READ)
-    def Powered(self) -> Bool:  # noqa: N802
+    def Powered(self) -> Bool:
         """Whether the radio is on."""
         return self.powered
 
     @dbus_property(access=PropertyAccess.READ)
-    def Discovering(self) -> Bool:  # noqa: N802
+    def Discovering(self) -> Bool:
         """Whether discovery runs."""
         return self.discovery_sessions > 0
 
     @dbus_property(access=PropertyAccess.READ)
-    def Roles(self) -> StrList:  # noqa: N802
+    def Roles(self) -> StrList:
         """Supported roles; bleak 3 requires 'central'."""
         return ["central", "peripheral"]
 
     @dbus_property(access=PropertyAccess.READ)
-    def UUIDs(self) -> StrList:  # noqa: N802
+    def UUIDs(self) -> StrList:
         """Local services."""
         return []
 
     @dbus_property(access=PropertyAccess.READ)
-    def Modalias(self) -> Str:  # noqa: N802
+    def Modalias(self) -> Str:
         """Modalias."""
         return "usb:v1D6Bp0246d0542"
 
@@ -159,7 +161,7 @@ class Device(ServiceInterface):
         self.last_seen = time.monotonic()
 
     @method()
-    async def Connect(self) -> None:  # noqa: N802
+    async def Connect(self) -> None:
         """Connect after the device's connect time; fails if it does not answer."""
         if self.connected:
             return
@@ -174,7 +176,7 @@ class Device(ServiceInterface):
             self.connecting = None
 
     @method()
-    async def Disconnect(self) -> None:  # noqa: N802
+    async def Disconnect(self) -> None:
         """Disconnect (or cancel a pending connect)."""
         if self.connecting is not None:
             self.connecting.cancel()
@@ -183,87 +185,87 @@ class Device(ServiceInterface):
             await self._world.disconnect(self, local=True)
 
     @method()
-    def Pair(self) -> None:  # noqa: N802
+    def Pair(self) -> None:
         """Simulated locks use application-level security, not BLE bonding."""
         raise DBusError("org.bluez.Error.AuthenticationFailed", "Authentication Failed")
 
     @dbus_property(access=PropertyAccess.READ)
-    def Address(self) -> Str:  # noqa: N802
+    def Address(self) -> Str:
         """Device address."""
         return self.peripheral.address
 
     @dbus_property(access=PropertyAccess.READ)
-    def AddressType(self) -> Str:  # noqa: N802
+    def AddressType(self) -> Str:
         """Address type."""
         return "public"
 
     @dbus_property(access=PropertyAccess.READ)
-    def Name(self) -> Str:  # noqa: N802
+    def Name(self) -> Str:
         """Advertised local name."""
         return self.peripheral.name
 
     @dbus_property(access=PropertyAccess.READ)
-    def Alias(self) -> Str:  # noqa: N802
+    def Alias(self) -> Str:
         """Alias (the name)."""
         return self.peripheral.name
 
     @dbus_property(access=PropertyAccess.READ)
-    def Adapter(self) -> Path:  # noqa: N802
+    def Adapter(self) -> Path:
         """Owning adapter."""
         return self._world.adapter_path
 
     @dbus_property(access=PropertyAccess.READ)
-    def Paired(self) -> Bool:  # noqa: N802
+    def Paired(self) -> Bool:
         """Never bonded."""
         return False
 
     @dbus_property(access=PropertyAccess.READ)
-    def Bonded(self) -> Bool:  # noqa: N802
+    def Bonded(self) -> Bool:
         """Never bonded."""
         return False
 
     @dbus_property(access=PropertyAccess.READ)
-    def Trusted(self) -> Bool:  # noqa: N802
+    def Trusted(self) -> Bool:
         """Not trusted."""
         return False
 
     @dbus_property(access=PropertyAccess.READ)
-    def Blocked(self) -> Bool:  # noqa: N802
+    def Blocked(self) -> Bool:
         """Not blocked."""
         return False
 
     @dbus_property(access=PropertyAccess.READ)
-    def LegacyPairing(self) -> Bool:  # noqa: N802
+    def LegacyPairing(self) -> Bool:
         """No legacy pairing."""
         return False
 
     @dbus_property(access=PropertyAccess.READ)
-    def Connected(self) -> Bool:  # noqa: N802
+    def Connected(self) -> Bool:
         """Link state."""
         return self.connected
 
     @dbus_property(access=PropertyAccess.READ)
-    def ServicesResolved(self) -> Bool:  # noqa: N802
+    def ServicesResolved(self) -> Bool:
         """Whether the GATT objects are exported."""
         return self.services_resolved
 
     @dbus_property(access=PropertyAccess.READ)
-    def RSSI(self) -> Int16:  # noqa: N802
+    def RSSI(self) -> Int16:
         """Strength of the last advert."""
         return self.rssi
 
     @dbus_property(access=PropertyAccess.READ)
-    def UUIDs(self) -> StrList:  # noqa: N802
+    def UUIDs(self) -> StrList:
         """Advertised service UUIDs."""
         return list(self.peripheral.service_uuids)
 
     @dbus_property(access=PropertyAccess.READ)
-    def ManufacturerData(self) -> ManufacturerData:  # noqa: N802
+    def ManufacturerData(self) -> ManufacturerData:
         """Manufacturer data by company id."""
         return {k: Variant("ay", v) for k, v in self.peripheral.manufacturer_data.items()}
 
     @dbus_property(access=PropertyAccess.READ)
-    def ServiceData(self) -> ServiceData:  # noqa: N802
+    def ServiceData(self) -> ServiceData:
         """Service data by UUID."""
         return {k: Variant("ay", v) for k, v in self.peripheral.service_data.items()}
 
@@ -276,22 +278,22 @@ class Service(ServiceInterface):
         self.uuid, self.device, self.handle = uuid, device, handle
 
     @dbus_property(access=PropertyAccess.READ)
-    def UUID(self) -> Str:  # noqa: N802
+    def UUID(self) -> Str:
         """Service UUID."""
         return self.uuid
 
     @dbus_property(access=PropertyAccess.READ)
-    def Primary(self) -> Bool:  # noqa: N802
+    def Primary(self) -> Bool:
         """Primary service."""
         return True
 
     @dbus_property(access=PropertyAccess.READ)
-    def Device(self) -> Path:  # noqa: N802
+    def Device(self) -> Path:
         """Owning device."""
         return self.device
 
     @dbus_property(access=PropertyAccess.READ)
-    def Includes(self) -> Annotated[list[str], DBusSignature("ao")]:  # noqa: N802
+    def Includes(self) -> Annotated[list[str], DBusSignature("ao")]:
         """No included services."""
         return []
 
@@ -313,7 +315,7 @@ class Characteristic(ServiceInterface):
         return self.device.peripheral
 
     @method()
-    def ReadValue(self, options: Options) -> Bytes:  # noqa: N802
+    def ReadValue(self, options: Options) -> Bytes:
         """Read the value from the peripheral."""
         peripheral = self._check_connected()
         if "read" not in self.definition.flags:
@@ -321,7 +323,7 @@ class Characteristic(ServiceInterface):
         return peripheral.on_read(self.definition.uuid)
 
     @method()
-    async def WriteValue(self, value: Bytes, options: Options) -> None:  # noqa: N802
+    async def WriteValue(self, value: Bytes, options: Options) -> None:
         """Write with or without response; longer than ATT_MTU - 3 is refused."""
         peripheral = self._check_connected()
         kind = options["type"].value if "type" in options else "request"
@@ -334,7 +336,7 @@ class Characteristic(ServiceInterface):
         await self.device._world.deliver_write(self.device, self, bytes(value), with_response)
 
     @method()
-    def StartNotify(self) -> None:  # noqa: N802
+    def StartNotify(self) -> None:
         """Enable notifications or indications (writes the CCCD on the peripheral)."""
         peripheral = self._check_connected()
         if not self.definition.can_subscribe:
@@ -347,7 +349,7 @@ class Characteristic(ServiceInterface):
         peripheral.on_subscribe(self.definition.uuid, True)
 
     @method()
-    def StopNotify(self) -> None:  # noqa: N802
+    def StopNotify(self) -> None:
         """Disable notifications or indications."""
         peripheral = self._check_connected()
         if not self.notifying:
@@ -358,32 +360,32 @@ class Characteristic(ServiceInterface):
         peripheral.on_subscribe(self.definition.uuid, False)
 
     @dbus_property(access=PropertyAccess.READ)
-    def UUID(self) -> Str:  # noqa: N802
+    def UUID(self) -> Str:
         """Characteristic UUID."""
         return self.definition.uuid
 
     @dbus_property(access=PropertyAccess.READ)
-    def Service(self) -> Path:  # noqa: N802
+    def Service(self) -> Path:
         """Owning service."""
         return self.service
 
     @dbus_property(access=PropertyAccess.READ)
-    def Value(self) -> Bytes:  # noqa: N802
+    def Value(self) -> Bytes:
         """Last notified value."""
         return self.value
 
     @dbus_property(access=PropertyAccess.READ)
-    def Notifying(self) -> Bool:  # noqa: N802
+    def Notifying(self) -> Bool:
         """Whether notifications are on."""
         return self.notifying
 
     @dbus_property(access=PropertyAccess.READ)
-    def Flags(self) -> StrList:  # noqa: N802
+    def Flags(self) -> StrList:
         """Characteristic properties."""
         return list(self.definition.flags)
 
     @dbus_property(access=PropertyAccess.READ)
-    def MTU(self) -> UInt16:  # noqa: N802
+    def MTU(self) -> UInt16:
         """ATT MTU of the link."""
         return self.device.peripheral.link.mtu
 
@@ -397,7 +399,7 @@ class Descriptor(ServiceInterface):
         self.char_path = path
 
     @method()
-    def ReadValue(self, options: Options) -> Bytes:  # noqa: N802
+    def ReadValue(self, options: Options) -> Bytes:
         """CCCD value: 0x0001 notify, 0x0002 indicate, 0 off."""
         if not self.characteristic.notifying:
             return b"\x00\x00"
@@ -405,22 +407,22 @@ class Descriptor(ServiceInterface):
         return b"\x02\x00" if INDICATE in flags and NOTIFY not in flags else b"\x01\x00"
 
     @dbus_property(access=PropertyAccess.READ)
-    def UUID(self) -> Str:  # noqa: N802
+    def UUID(self) -> Str:
         """Descriptor UUID."""
         return CCCD_UUID
 
     @dbus_property(access=PropertyAccess.READ)
-    def Characteristic(self) -> Path:  # noqa: N802
+    def Characteristic(self) -> Path:
         """Owning characteristic."""
         return self.char_path
 
     @dbus_property(access=PropertyAccess.READ)
-    def Value(self) -> Bytes:  # noqa: N802
+    def Value(self) -> Bytes:
         """Cached value."""
         return b""
 
     @dbus_property(access=PropertyAccess.READ)
-    def Flags(self) -> StrList:  # noqa: N802
+    def Flags(self) -> StrList:
         """Descriptor flags."""
         return ["read", "write"]
 
@@ -465,8 +467,6 @@ class FakeBluez:
             await self.remove_peripheral(address)
         if self.bus is not None:
             self.bus.disconnect()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.bus.wait_for_disconnect(), 2)
             self.bus = None
 
     @property
@@ -582,7 +582,9 @@ class FakeBluez:
         device.emit_properties_changed({"Connected": False})
         device.peripheral.link_down()
         device.last_seen = time.monotonic()
-        _LOGGER.debug("%s disconnected (%s)", device.peripheral.address, "local" if local else "remote")
+        _LOGGER.debug(
+            "%s disconnected (%s)", device.peripheral.address, "local" if local else "remote"
+        )
 
     def drop_link(self, peripheral: Peripheral) -> None:
         """PeripheralHost: the peripheral drops the link."""
@@ -611,6 +613,7 @@ class FakeBluez:
 
         async def run() -> None:
             async with lock:
+                peripheral.writes.append(value)
                 if device.connected:
                     await peripheral.on_write(char.definition.uuid, value, with_response)
             if peripheral.consume_write_fault():

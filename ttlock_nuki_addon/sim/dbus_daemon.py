@@ -50,7 +50,7 @@ class PrivateBus:
 
     async def start(self) -> str:
         """Start the daemon and return its address (for DBUS_SYSTEM_BUS_ADDRESS)."""
-        if not Path(self._binary).exists():
+        if shutil.which(self._binary) is None:
             raise DBusDaemonError(
                 f"dbus-daemon not found at {self._binary}; install Debian's 'dbus' package"
             )

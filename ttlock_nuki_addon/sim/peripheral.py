@@ -116,6 +116,8 @@ class Peripheral:
         self._outbox: asyncio.Queue[tuple[str, bytes, int]] | None = None
         self._sender: asyncio.Task[None] | None = None
         self.log: list[str] = []
+        self.connections = 0
+        self.writes: list[bytes] = []
 
     # --- what subclasses define -------------------------------------------------------
 
@@ -265,6 +267,7 @@ class Peripheral:
     def link_up(self) -> None:
         """The radio connected."""
         self.connected = True
+        self.connections += 1
         self.subscribed.clear()
         self._outbox = asyncio.Queue()
         self._sender = asyncio.create_task(self._send_loop(self._outbox))
