@@ -8,6 +8,7 @@ from bleak.exc import (
     BleakDBusError,
     BleakDeviceNotFoundError,
     BleakError,
+    BleakGATTProtocolError,
 )
 from bleak_retry_connector import (
     BleakAbortedError,
@@ -16,7 +17,13 @@ from bleak_retry_connector import (
     BleakOutOfConnectionSlotsError,
 )
 
-from ..errors import DisconnectedError, LockError, LockTimeoutError, NotReachableError
+from ..errors import (
+    DisconnectedError,
+    LockError,
+    LockTimeoutError,
+    NotReachableError,
+    ProtocolError,
+)
 
 NO_DBUS = (
     "Bluetooth is not available: the system D-Bus cannot be reached. In Home Assistant the "
@@ -86,6 +93,8 @@ def wrap(exc: BaseException, what: str) -> LockError:
             f"The lock did not accept a connection while {what}. It may be asleep, out of "
             "range, or connected to a phone; try again."
         )
+    if isinstance(exc, BleakGATTProtocolError):
+        return ProtocolError(f"The lock refused a Bluetooth request while {what}: {exc}.")
     if isinstance(exc, (EOFError, BrokenPipeError, ConnectionResetError)):
         return DisconnectedError(f"The Bluetooth connection dropped while {what}.")
     text = str(exc) or type(exc).__name__
