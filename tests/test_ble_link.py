@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 from bleak import BleakClient, BleakScanner
+from dbus_fast import Message
+from dbus_fast.aio import MessageBus
 
 from ttlock_nuki_addon.ble.bleak_transport import BleakTransport
 from ttlock_nuki_addon.ble.link import Link, LinkProfile, LinkTimings
@@ -387,3 +389,42 @@ async def test_bleak_sees_link_figures(world: FakeBluez) -> None:
     async with BleakClient(device) as client:
         with pytest.raises(Exception, match="Invalid Length"):
             await client.write_gatt_char(EchoPeripheral.RX, bytes(21), response=False)
+
+
+async def bus_connections(address: str) -> int:
+    """How many clients the private dbus-daemon has (unique names, ours excluded)."""
+    bus = await MessageBus(bus_address=address).connect()
+    try:
+        reply = await bus.call(
+            Message(
+                destination="org.freedesktop.DBus",
+                path="/org/freedesktop/DBus",
+                interface="org.freedesktop.DBus",
+                member="ListNames",
+            )
+        )
+        assert reply is not None
+        return sum(1 for name in reply.body[0] if name.startswith(":")) - 1
+    finally:
+        bus.disconnect()
+
+
+async def test_remote_drops_do_not_leak_dbus_connections(
+    world: FakeBluez, scanner: Scanner
+) -> None:
+    echo = EchoPeripheral(ADDRESS)
+    world.add_peripheral(echo)
+    await seen(scanner)
+    link = make_link(scanner)
+    try:
+        m = msg(b"ping")
+        await link.request(m, is_echo(m))
+        baseline = await bus_connections(world.bus_address)
+        for _ in range(5):
+            echo.drop_link()
+            await wait_for(lambda: not link.connected)
+            await link.request(m, is_echo(m))
+        await asyncio.sleep(0.2)
+        assert await bus_connections(world.bus_address) == baseline
+    finally:
+        await link.close()

@@ -138,6 +138,7 @@ async def test_no_adverts_while_connected_and_peripheral_drop(world: FakeBluez) 
         async with asyncio.timeout(5):
             await dropped.wait()
         assert not client.is_connected
+        await client.disconnect()  # releases bleak's per-connection D-Bus link
         count = len(heard)
         await wait_for(lambda: len(heard) > count)
 

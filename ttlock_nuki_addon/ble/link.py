@@ -103,6 +103,7 @@ class Link:
         self._idle: asyncio.TimerHandle | None = None
         self._busy = 0
         self._closed = False
+        self._cleanup: set[asyncio.Task[None]] = set()
 
     @property
     def connected(self) -> bool:
@@ -230,6 +231,10 @@ class Link:
         _LOGGER.debug("%s: link lost", self.name)
         self._transport = None
         self._cancel_idle()
+        # bleak keeps the client's D-Bus connection after a remote drop until disconnect().
+        task = asyncio.get_running_loop().create_task(transport.disconnect())
+        self._cleanup.add(task)
+        task.add_done_callback(self._cleanup.discard)
         for framer in self._framers.values():
             framer.reset()
         self._fail_streams(
@@ -258,6 +263,8 @@ class Link:
         if not self._busy and self.connected:
             _LOGGER.debug("%s: idle, disconnecting", self.name)
             task = asyncio.get_running_loop().create_task(self.disconnect())
+            self._cleanup.add(task)
+            task.add_done_callback(self._cleanup.discard)
             task.add_done_callback(_log_task_error)
 
     async def disconnect(self) -> None:
@@ -271,9 +278,11 @@ class Link:
             await transport.disconnect()
 
     async def close(self) -> None:
-        """Disconnect for good."""
+        """Disconnect for good, waiting for background clean-up."""
         self._closed = True
         await self.disconnect()
+        if self._cleanup:
+            await asyncio.wait(set(self._cleanup), timeout=self.timings.write_timeout)
 
 
 def _log_task_error(task: asyncio.Task[None]) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 from types import TracebackType
@@ -33,6 +36,15 @@ _CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configura
 """
 
 START_TIMEOUT = 10.0
+_PR_SET_PDEATHSIG = 1
+
+
+def _detach() -> None:
+    """In the child: own process group (a terminal's Ctrl-C is ours to handle, in order),
+    and SIGTERM when the parent dies so a killed test run leaves no daemon behind."""
+    os.setpgid(0, 0)
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class DBusDaemonError(RuntimeError):
@@ -66,6 +78,7 @@ class PrivateBus:
             "--print-address=1",
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
+            preexec_fn=_detach,
         )
         assert self._proc.stdout is not None
         try:
