@@ -393,3 +393,26 @@ async def test_cli_stops_when_the_addon_exits(tmp_path: Path) -> None:
     _, err = await finish(proc)
     assert proc.returncode == 3
     assert "the add-on exited with code 3" in err
+
+
+async def test_demo_runs_the_real_addon_which_logs_the_devices_it_scans(tmp_path: Path) -> None:
+    env = {**os.environ, "TTLOCK_NUKI_DATA_DIR": str(tmp_path / "data")}
+    proc = await start_cli("--control-port", "0", "--run-addon", env=env)
+    assert proc.stderr is not None
+    seen: list[str] = []
+    try:
+        await read_banner(proc)
+        async with asyncio.timeout(30):
+            while not any("Found Bluetooth device" in line and "'Echo'" in line for line in seen):
+                line = (await proc.stderr.readline()).decode()
+                assert line, f"the add-on or world exited early: {seen}"
+                seen.append(line)
+        proc.send_signal(signal.SIGINT)
+        _out, err = await finish(proc)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, "".join(seen) + err
+    assert "Traceback" not in "".join(seen) + err
+    assert "Stopping" in err

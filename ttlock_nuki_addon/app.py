@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,7 +25,12 @@ LOG_FORMAT = "%(asctime)s %(levelname)s (%(name)s) %(message)s"
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options for running outside Home Assistant."""
     parser = argparse.ArgumentParser(prog="python -m ttlock_nuki_addon", description=__doc__)
-    parser.add_argument("--data-dir", type=Path, default=None, help="where the lock store lives")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=os.environ.get("TTLOCK_NUKI_DATA_DIR") or None,
+        help="where the lock store lives (env TTLOCK_NUKI_DATA_DIR; /data in the add-on)",
+    )
     parser.add_argument("--adapter", default=None, help="Bluetooth adapter, e.g. hci0")
     parser.add_argument(
         "--log-level",
