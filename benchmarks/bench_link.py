@@ -18,27 +18,9 @@ from ttlock_nuki_addon.ble.link import Link, LinkProfile, LinkTimings
 from ttlock_nuki_addon.ble.scanner import Scanner
 from ttlock_nuki_addon.sim.bluez import FakeBluez
 from ttlock_nuki_addon.sim.dbus_daemon import PrivateBus
-from ttlock_nuki_addon.sim.peripheral import EchoPeripheral
+from ttlock_nuki_addon.sim.peripheral import EchoPeripheral, LengthPrefixFramer
 
 ADDRESS = "AA:BB:CC:00:00:42"
-
-
-class Framer:
-    """[len][payload] framing of the echo device."""
-
-    def __init__(self) -> None:
-        self.buf = bytearray()
-
-    def feed(self, chunk: bytes) -> list[bytes]:
-        self.buf.extend(chunk)
-        out = []
-        while self.buf and len(self.buf) >= self.buf[0] + 1:
-            out.append(bytes(self.buf[: self.buf[0] + 1]))
-            del self.buf[: self.buf[0] + 1]
-        return out
-
-    def reset(self) -> None:
-        self.buf.clear()
 
 
 def ms(seconds: float) -> float:
@@ -62,7 +44,7 @@ async def measure(connect_ms: int, reply_ms: int, rounds: int, size: int) -> dic
             link = Link(
                 ADDRESS,
                 LinkProfile(EchoPeripheral.RX, (EchoPeripheral.TX,)),
-                Framer,
+                LengthPrefixFramer,
                 lambda a: BleakTransport(a, resolver=scanner.ble_device),
                 timings=LinkTimings(idle_disconnect=60),
             )

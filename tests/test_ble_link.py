@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 from bleak import BleakClient, BleakScanner
@@ -22,7 +23,7 @@ from ttlock_nuki_addon.errors import (
 )
 from ttlock_nuki_addon.sim.bluez import FakeBluez
 from ttlock_nuki_addon.sim.dbus_daemon import PrivateBus
-from ttlock_nuki_addon.sim.peripheral import EchoPeripheral
+from ttlock_nuki_addon.sim.peripheral import EchoPeripheral, LengthPrefixFramer
 
 ADDRESS = "AA:BB:CC:00:00:01"
 PROFILE = LinkProfile(
@@ -30,26 +31,7 @@ PROFILE = LinkProfile(
 )
 
 
-class LengthFramer:
-    """[len][payload] messages, as the echo device speaks them."""
-
-    def __init__(self) -> None:
-        self.buf = bytearray()
-
-    def feed(self, chunk: bytes) -> list[bytes]:
-        self.buf.extend(chunk)
-        out = []
-        while self.buf and len(self.buf) >= self.buf[0] + 1:
-            size = self.buf[0]
-            out.append(bytes(self.buf[: size + 1]))
-            del self.buf[: size + 1]
-        return out
-
-    def reset(self) -> None:
-        self.buf.clear()
-
-
-class StrictFramer(LengthFramer):
+class StrictFramer(LengthPrefixFramer):
     """Rejects messages whose payload starts with 0xEE, like a bad CRC would."""
 
     def feed(self, chunk: bytes) -> list[bytes]:
@@ -85,10 +67,33 @@ async def scanner(world: FakeBluez) -> AsyncIterator[Scanner]:
         await scanner.stop()
 
 
+@pytest.fixture
+async def echo(world: FakeBluez, scanner: Scanner) -> EchoPeripheral:
+    """An echo device in range, already seen by the scanner."""
+    device = EchoPeripheral(ADDRESS)
+    world.add_peripheral(device)
+    await seen(scanner)
+    return device
+
+
+@pytest.fixture
+async def links(scanner: Scanner) -> AsyncIterator[Callable[..., Link]]:
+    """Makes links to the echo device; all are closed when the test ends."""
+    made: list[Link] = []
+
+    def factory(**kwargs: Any) -> Link:
+        made.append(make_link(scanner, **kwargs))
+        return made[-1]
+
+    yield factory
+    for link in made:
+        await link.close()
+
+
 def make_link(
     scanner: Scanner | None,
     *,
-    framer: Callable[[], LengthFramer] = LengthFramer,
+    framer: Callable[[], LengthPrefixFramer] = LengthPrefixFramer,
     timings: LinkTimings | None = None,
     unsolicited: list[bytes] | None = None,
     address: str = ADDRESS,
@@ -170,169 +175,126 @@ async def test_foreign_adverts_and_failing_parsers_never_break_scanning(world: F
 
 
 async def test_request_reply_chunking_and_fifty_requests(
-    world: FakeBluez, scanner: Scanner
+    echo: EchoPeripheral, links: Callable[..., Link]
 ) -> None:
-    echo = EchoPeripheral(ADDRESS)
-    world.add_peripheral(echo)
-    await seen(scanner)
-    link = make_link(scanner)
-    try:
-        small = msg(b"\x01\x02\x03")
-        assert await link.request(small, is_echo(small)) == small
+    link = links()
+    small = msg(b"\x01\x02\x03")
+    assert await link.request(small, is_echo(small)) == small
 
-        big = msg(bytes(range(59)))
-        assert len(big) == 60
-        echo.writes.clear()
-        assert await link.request(big, is_echo(big)) == big
-        assert [len(w) for w in echo.writes] == [20, 20, 20]
+    big = msg(bytes(range(59)))
+    assert len(big) == 60
+    echo.writes.clear()
+    assert await link.request(big, is_echo(big)) == big
+    assert [len(w) for w in echo.writes] == [20, 20, 20]
 
-        for i in range(50):
-            m = msg(i.to_bytes(2, "big") * 10)
-            assert await link.request(m, is_echo(m)) == m
-        assert echo.connections == 1
-    finally:
-        await link.close()
+    for i in range(50):
+        m = msg(i.to_bytes(2, "big") * 10)
+        assert await link.request(m, is_echo(m)) == m
+    assert echo.connections == 1
 
 
-async def test_link_subscribes_before_the_first_write(world: FakeBluez, scanner: Scanner) -> None:
-    strict = EchoPeripheral(ADDRESS, strict=True)
-    world.add_peripheral(strict)
-    await seen(scanner)
+async def test_link_subscribes_before_the_first_write(
+    echo: EchoPeripheral, scanner: Scanner, links: Callable[..., Link]
+) -> None:
+    echo.strict = True
 
     # Control: a client that writes before subscribing is ignored by the strict device.
     device = scanner.ble_device(ADDRESS)
     assert device is not None
     async with BleakClient(device) as client:
         await client.write_gatt_char(EchoPeripheral.RX, msg(b"early"), response=True)
-    assert strict.ignored_writes == 1
+    assert echo.ignored_writes == 1
 
-    link = make_link(scanner)
-    try:
-        m = msg(b"hello")
-        assert await link.request(m, is_echo(m)) == m
-        assert strict.ignored_writes == 1
-    finally:
-        await link.close()
+    link = links()
+    m = msg(b"hello")
+    assert await link.request(m, is_echo(m)) == m
+    assert echo.ignored_writes == 1
 
 
 async def test_dropped_link_fails_the_request_then_reconnects(
-    world: FakeBluez, scanner: Scanner
+    echo: EchoPeripheral, links: Callable[..., Link]
 ) -> None:
-    echo = EchoPeripheral(ADDRESS)
-    world.add_peripheral(echo)
-    await seen(scanner)
     timings = LinkTimings(connect_timeout=10, request_timeout=5, idle_disconnect=30)
-    link = make_link(scanner, timings=timings)
-    try:
-        first = msg(b"one")
-        assert await link.request(first, is_echo(first)) == first
-        echo.link.reply_ms = 300
-        echo.faults.drop_link_after_writes = 1
-        started = time.monotonic()
-        with pytest.raises(DisconnectedError):
-            await link.request(msg(b"lost"), is_echo(msg(b"lost")))
-        assert time.monotonic() - started < timings.request_timeout
-        assert not link.connected
-        echo.link.reply_ms = 0
-        again = msg(b"again")
-        assert await link.request(again, is_echo(again)) == again
-        assert echo.connections == 2
-    finally:
-        await link.close()
+    link = links(timings=timings)
+    first = msg(b"one")
+    assert await link.request(first, is_echo(first)) == first
+    echo.link.reply_ms = 300
+    echo.faults.drop_link_after_writes = 1
+    started = time.monotonic()
+    with pytest.raises(DisconnectedError):
+        await link.request(msg(b"lost"), is_echo(msg(b"lost")))
+    assert time.monotonic() - started < timings.request_timeout
+    assert not link.connected
+    echo.link.reply_ms = 0
+    again = msg(b"again")
+    assert await link.request(again, is_echo(again)) == again
+    assert echo.connections == 2
 
 
-async def test_silent_peripheral_gives_timeout(world: FakeBluez, scanner: Scanner) -> None:
-    echo = EchoPeripheral(ADDRESS)
+async def test_silent_peripheral_gives_timeout(
+    echo: EchoPeripheral, links: Callable[..., Link]
+) -> None:
     echo.faults.mute = True
-    world.add_peripheral(echo)
-    await seen(scanner)
-    link = make_link(scanner, timings=LinkTimings(request_timeout=0.5, idle_disconnect=30))
-    try:
-        with pytest.raises(LockTimeoutError):
-            await link.request(msg(b"hello?"), is_echo(msg(b"hello?")))
-        echo.faults.mute = False
-        m = msg(b"now")
-        assert await link.request(m, is_echo(m)) == m
-    finally:
-        await link.close()
+    link = links(timings=LinkTimings(request_timeout=0.5, idle_disconnect=30))
+    with pytest.raises(LockTimeoutError):
+        await link.request(msg(b"hello?"), is_echo(msg(b"hello?")))
+    echo.faults.mute = False
+    m = msg(b"now")
+    assert await link.request(m, is_echo(m)) == m
 
 
 async def test_unsolicited_messages_do_not_confuse_reply_matching(
-    world: FakeBluez, scanner: Scanner
+    echo: EchoPeripheral, links: Callable[..., Link]
 ) -> None:
-    echo = EchoPeripheral(ADDRESS)
-    world.add_peripheral(echo)
-    await seen(scanner)
     unsolicited: list[bytes] = []
-    link = make_link(scanner, unsolicited=unsolicited)
-    try:
-        await link.connect()
-        event = msg(b"\x14event")
-        echo.link.reply_ms = 100
-        echo.send(EchoPeripheral.TX, event)
-        m = msg(b"question")
-        assert await link.request(m, is_echo(m)) == m
-        await wait_for(lambda: unsolicited == [event])
-    finally:
-        await link.close()
+    link = links(unsolicited=unsolicited)
+    await link.connect()
+    event = msg(b"\x14event")
+    echo.link.reply_ms = 100
+    echo.send(EchoPeripheral.TX, event)
+    m = msg(b"question")
+    assert await link.request(m, is_echo(m)) == m
+    await wait_for(lambda: unsolicited == [event])
 
 
-async def test_corrupt_frame_is_a_protocol_error(world: FakeBluez, scanner: Scanner) -> None:
-    echo = EchoPeripheral(ADDRESS)
-    world.add_peripheral(echo)
-    await seen(scanner)
-    link = make_link(scanner, framer=StrictFramer)
-    try:
-        with pytest.raises(ProtocolError):
-            await link.request(msg(b"\xee"), is_echo(msg(b"\xee")))
-        m = msg(b"fine")
-        assert await link.request(m, is_echo(m)) == m
-    finally:
-        await link.close()
+async def test_corrupt_frame_is_a_protocol_error(
+    echo: EchoPeripheral, links: Callable[..., Link]
+) -> None:
+    link = links(framer=StrictFramer)
+    with pytest.raises(ProtocolError):
+        await link.request(msg(b"\xee"), is_echo(msg(b"\xee")))
+    m = msg(b"fine")
+    assert await link.request(m, is_echo(m)) == m
 
 
-async def test_idle_window_closes_the_link(world: FakeBluez, scanner: Scanner) -> None:
-    echo = EchoPeripheral(ADDRESS)
-    world.add_peripheral(echo)
-    await seen(scanner)
-    link = make_link(scanner, timings=LinkTimings(request_timeout=2, idle_disconnect=0.3))
-    try:
-        m = msg(b"x")
-        await link.request(m, is_echo(m))
-        assert link.connected
-        await wait_for(lambda: not echo.connected)
-        assert not link.connected
-        await link.request(m, is_echo(m))
-        assert echo.connections == 2
-    finally:
-        await link.close()
+async def test_idle_window_closes_the_link(
+    echo: EchoPeripheral, links: Callable[..., Link]
+) -> None:
+    link = links(timings=LinkTimings(request_timeout=2, idle_disconnect=0.3))
+    m = msg(b"x")
+    await link.request(m, is_echo(m))
+    assert link.connected
+    await wait_for(lambda: not echo.connected)
+    assert not link.connected
+    await link.request(m, is_echo(m))
+    assert echo.connections == 2
 
 
-async def test_longer_connect_time_is_felt(world: FakeBluez, scanner: Scanner) -> None:
-    echo = EchoPeripheral(ADDRESS)
+async def test_longer_connect_time_is_felt(
+    echo: EchoPeripheral, links: Callable[..., Link]
+) -> None:
     echo.link.connect_ms = 1200
-    world.add_peripheral(echo)
-    await seen(scanner)
-    link = make_link(scanner)
-    try:
-        started = time.monotonic()
-        await link.connect()
-        assert time.monotonic() - started >= 1.2
-    finally:
-        await link.close()
+    link = links()
+    started = time.monotonic()
+    await link.connect()
+    assert time.monotonic() - started >= 1.2
 
 
-async def test_connect_timeout_is_typed(world: FakeBluez, scanner: Scanner) -> None:
-    echo = EchoPeripheral(ADDRESS)
+async def test_connect_timeout_is_typed(echo: EchoPeripheral, links: Callable[..., Link]) -> None:
     echo.link.connect_ms = 5000
-    world.add_peripheral(echo)
-    await seen(scanner)
-    link = make_link(scanner, timings=LinkTimings(connect_timeout=0.5))
-    try:
-        with pytest.raises(LockTimeoutError, match="keypad"):
-            await link.connect()
-    finally:
-        await link.close()
+    link = links(timings=LinkTimings(connect_timeout=0.5))
+    with pytest.raises(LockTimeoutError, match="keypad"):
+        await link.connect()
 
 
 async def test_unknown_and_vanished_devices_are_not_reachable(
@@ -410,21 +372,15 @@ async def bus_connections(address: str) -> int:
 
 
 async def test_remote_drops_do_not_leak_dbus_connections(
-    world: FakeBluez, scanner: Scanner
+    world: FakeBluez, echo: EchoPeripheral, links: Callable[..., Link]
 ) -> None:
-    echo = EchoPeripheral(ADDRESS)
-    world.add_peripheral(echo)
-    await seen(scanner)
-    link = make_link(scanner)
-    try:
-        m = msg(b"ping")
+    link = links()
+    m = msg(b"ping")
+    await link.request(m, is_echo(m))
+    baseline = await bus_connections(world.bus_address)
+    for _ in range(5):
+        echo.drop_link()
+        await wait_for(lambda: not link.connected)
         await link.request(m, is_echo(m))
-        baseline = await bus_connections(world.bus_address)
-        for _ in range(5):
-            echo.drop_link()
-            await wait_for(lambda: not link.connected)
-            await link.request(m, is_echo(m))
-        await asyncio.sleep(0.2)
-        assert await bus_connections(world.bus_address) == baseline
-    finally:
-        await link.close()
+    await asyncio.sleep(0.2)
+    assert await bus_connections(world.bus_address) == baseline

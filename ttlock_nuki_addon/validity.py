@@ -104,14 +104,19 @@ def check_name(value: object, key: str = "name") -> str:
     return name
 
 
-def parse_local(value: object, key: str) -> datetime:
-    """A naive ISO datetime (lock-local wall time, no offset), e.g. '2025-03-01T08:00'."""
+def _parse_iso(value: object, key: str) -> datetime:
+    """Any ISO datetime string, or a ValidationError naming `key`."""
     if not isinstance(value, str):
         raise ValidationError(f"'{key}' must be an ISO date and time string.")
     try:
-        moment = datetime.fromisoformat(value)
+        return datetime.fromisoformat(value)
     except ValueError:
         raise ValidationError(f"'{key}' is not an ISO date and time: {_shown(value)!r}.") from None
+
+
+def parse_local(value: object, key: str) -> datetime:
+    """A naive ISO datetime (lock-local wall time, no offset), e.g. '2025-03-01T08:00'."""
+    moment = _parse_iso(value, key)
     if moment.tzinfo is not None:
         raise ValidationError(f"'{key}' must be the lock's local time without a UTC offset.")
     return moment
@@ -119,12 +124,7 @@ def parse_local(value: object, key: str) -> datetime:
 
 def parse_aware(value: object, key: str) -> datetime:
     """An ISO datetime that carries a UTC offset, e.g. '2025-03-01T08:00:00+00:00'."""
-    if not isinstance(value, str):
-        raise ValidationError(f"'{key}' must be an ISO date and time string.")
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(f"'{key}' is not an ISO date and time: {_shown(value)!r}.") from None
+    moment = _parse_iso(value, key)
     if moment.utcoffset() is None:
         raise ValidationError(f"'{key}' must carry a UTC offset.")
     return moment

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Protocol
 
 # Characteristic flags as BlueZ spells them in GattCharacteristic1.Flags.
@@ -314,9 +314,25 @@ class Peripheral:
             self._sender = None
 
 
-@dataclass(slots=True)
-class _EchoBuffer:
-    data: bytearray = field(default_factory=bytearray)
+class LengthPrefixFramer:
+    """[len][payload] messages (payload up to 255 bytes), as the echo device speaks them."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        """Add a chunk; return the messages it completed."""
+        self._buf.extend(chunk)
+        out = []
+        while self._buf and len(self._buf) >= self._buf[0] + 1:
+            size = self._buf[0] + 1
+            out.append(bytes(self._buf[:size]))
+            del self._buf[:size]
+        return out
+
+    def reset(self) -> None:
+        """Forget a partial message."""
+        self._buf.clear()
 
 
 class EchoPeripheral(Peripheral):
@@ -333,7 +349,7 @@ class EchoPeripheral(Peripheral):
         self.strict = strict
         self.manufacturer_data = {self.COMPANY_ID: b"echo" + bytes([0])}
         self.service_uuids = [self.SERVICE]
-        self._buffer = _EchoBuffer()
+        self._framer = LengthPrefixFramer()
         self.received: list[bytes] = []
         self.ignored_writes = 0
 
@@ -351,7 +367,7 @@ class EchoPeripheral(Peripheral):
 
     def on_disconnect(self) -> None:
         """Forget a half-received message."""
-        self._buffer = _EchoBuffer()
+        self._framer.reset()
 
     async def on_write(self, char_uuid: str, data: bytes, with_response: bool) -> None:
         """Reassemble [len][payload] messages and echo each one back."""
@@ -360,12 +376,7 @@ class EchoPeripheral(Peripheral):
         if self.strict and self.TX not in self.subscribed:
             self.ignored_writes += 1
             return
-        buf = self._buffer.data
-        buf.extend(data)
-        while buf and len(buf) >= buf[0] + 1:
-            size = buf[0]
-            message = bytes(buf[: size + 1])
-            del buf[: size + 1]
+        for message in self._framer.feed(data):
             self.received.append(message)
             self.send(self.TX, message)
 
