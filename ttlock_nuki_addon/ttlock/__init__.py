@@ -1,0 +1,1 @@
+"""TTLock V3 protocol: codec, framing, adverts, commands and the driver."""
