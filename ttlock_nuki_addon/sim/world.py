@@ -12,6 +12,7 @@ from typing import Any
 from .bluez import FakeBluez
 from .dbus_daemon import PrivateBus
 from .peripheral import ActionError, EchoPeripheral, Peripheral
+from .ttlock import create_ttlock
 
 Factory = Callable[[str, dict[str, Any]], Peripheral]
 
@@ -60,6 +61,7 @@ def _echo_factory(address: str, options: dict[str, Any]) -> Peripheral:
 
 
 register_kind("echo", _echo_factory, demo=True)
+register_kind("ttlock", create_ttlock, demo=True)
 
 
 def random_address(taken: Collection[str] = ()) -> str:
