@@ -96,6 +96,7 @@ def make_link(
     framer: Callable[[], LengthPrefixFramer] = LengthPrefixFramer,
     timings: LinkTimings | None = None,
     unsolicited: list[bytes] | None = None,
+    ended: list[str] | None = None,
     address: str = ADDRESS,
 ) -> Link:
     resolver = scanner.ble_device if scanner is not None else None
@@ -106,6 +107,7 @@ def make_link(
         lambda addr: BleakTransport(addr, resolver=resolver, find_timeout=2.0),
         timings=timings or LinkTimings(connect_timeout=10, request_timeout=2, idle_disconnect=30),
         on_unsolicited=unsolicited.append if unsolicited is not None else None,
+        on_disconnect=(lambda: ended.append("ended")) if ended is not None else None,
     )
 
 
@@ -389,3 +391,21 @@ async def test_remote_drops_do_not_leak_dbus_connections(
         await link.request(m, is_echo(m))
     await asyncio.sleep(0.2)
     assert await bus_connections(world.bus_address) == baseline
+
+
+async def test_the_owner_hears_every_end_of_a_connection(
+    echo: EchoPeripheral, links: Callable[..., Link]
+) -> None:
+    ended: list[str] = []
+    link = links(timings=LinkTimings(request_timeout=2, idle_disconnect=0.3), ended=ended)
+    m = msg(b"x")
+    await link.request(m, is_echo(m))
+    await wait_for(lambda: ended == ["ended"])  # the idle window closed it
+    await link.request(m, is_echo(m))
+    await link.disconnect()
+    assert ended == ["ended", "ended"]
+    await link.request(m, is_echo(m))
+    echo.drop_link()
+    await wait_for(lambda: len(ended) == 3)  # the device dropped it
+    await link.disconnect()  # already down: nothing more to report
+    assert len(ended) == 3

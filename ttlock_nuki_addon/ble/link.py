@@ -87,6 +87,7 @@ class Link:
         on_unsolicited: Callable[[bytes], None] | None = None,
         on_disconnect: Callable[[], None] | None = None,
     ) -> None:
+        """`on_disconnect` runs whenever a connection ends, whoever ended it."""
         self.address = address.upper()
         self.name = name or self.address
         self.profile = profile
@@ -240,6 +241,10 @@ class Link:
         self._fail_streams(
             DisconnectedError(f"The Bluetooth connection to {self.name} dropped. Try again.")
         )
+        self._ended()
+
+    def _ended(self) -> None:
+        """Tell the owner a connection ended: remote drop, idle close or disconnect()."""
         if self._on_disconnect is not None:
             try:
                 self._on_disconnect()
@@ -275,6 +280,7 @@ class Link:
             for framer in self._framers.values():
                 framer.reset()
             self._fail_streams(DisconnectedError(f"The link to {self.name} was closed."))
+            self._ended()
             await transport.disconnect()
 
     async def close(self) -> None:

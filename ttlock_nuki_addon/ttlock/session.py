@@ -16,6 +16,7 @@ from ..errors import (
     LockError,
     LockTimeoutError,
 )
+from . import describe
 from .auth_cmds import (
     StatusResponse,
     build_check_admin_request,
@@ -62,10 +63,7 @@ _PUSH_LEN = 15  # spec §1.4: a 0x14 frame this long announces a log record, not
 
 def command_name(command: int) -> str:
     """A readable name for a command code (never its payload)."""
-    try:
-        return Command(command).name
-    except ValueError:
-        return f"0x{command:02x}"
+    return describe.command_name(command) or f"0x{command:02x}"
 
 
 def check(response: Response) -> bytes:
@@ -228,11 +226,8 @@ class TTLockSession:
         return status
 
     async def connect(self) -> None:
-        """Bring the link up; a new connection starts without a login."""
-        was_up = self.link.connected
+        """Bring the link up; a new connection starts without a login (see _dropped)."""
         await self.link.connect()
-        if not was_up:
-            self.logged_in = False
 
     async def challenge(self) -> int:
         """CHECK_ADMIN: a fresh psFromLock for unlock/lock or the login (spec §5.3, §5.5.2)."""
@@ -258,10 +253,7 @@ class TTLockSession:
 
     async def disconnect(self) -> None:
         """Drop the link now; the next request reconnects and logs in again."""
-        self.logged_in = False
-        self.drops += 1
-        await self.link.disconnect()
-        self._mark_down()
+        await self.link.disconnect()  # the link reports the end to _dropped
 
     async def close(self) -> None:
         """Drop the link for good; never raises."""
