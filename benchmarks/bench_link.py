@@ -44,7 +44,7 @@ async def measure(connect_ms: int, reply_ms: int, rounds: int, size: int) -> dic
             link = Link(
                 ADDRESS,
                 LinkProfile(EchoPeripheral.RX, (EchoPeripheral.TX,)),
-                LengthPrefixFramer,
+                lambda _uuid: LengthPrefixFramer(),
                 lambda a: BleakTransport(a, resolver=scanner.ble_device),
                 timings=LinkTimings(idle_disconnect=60),
             )

@@ -103,7 +103,7 @@ def make_link(
     return Link(
         address,
         PROFILE,
-        framer,
+        lambda _uuid: framer(),
         lambda addr: BleakTransport(addr, resolver=resolver, find_timeout=2.0),
         timings=timings or LinkTimings(connect_timeout=10, request_timeout=2, idle_disconnect=30),
         on_unsolicited=unsolicited.append if unsolicited is not None else None,

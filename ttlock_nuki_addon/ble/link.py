@@ -79,7 +79,7 @@ class Link:
         self,
         address: str,
         profile: LinkProfile,
-        framer_factory: Callable[[], Framer],
+        framer_factory: Callable[[str], Framer],
         transport_factory: TransportFactory,
         *,
         name: str | None = None,
@@ -87,7 +87,8 @@ class Link:
         on_unsolicited: Callable[[bytes], None] | None = None,
         on_disconnect: Callable[[], None] | None = None,
     ) -> None:
-        """`on_disconnect` runs whenever a connection ends, whoever ended it."""
+        """`framer_factory` gets each notify characteristic's UUID; `on_disconnect` runs
+        whenever a connection ends, whoever ended it."""
         self.address = address.upper()
         self.name = name or self.address
         self.profile = profile
@@ -123,7 +124,7 @@ class Link:
                 async with asyncio.timeout(self.timings.connect_timeout):
                     await transport.connect(lambda: self._lost(transport))
                     self._check_characteristics(transport)
-                    self._framers = {uuid: self._framer_factory() for uuid in self._chars()}
+                    self._framers = {uuid: self._framer_factory(uuid) for uuid in self._chars()}
                     for uuid in self.profile.notify_chars:
                         await transport.start_notify(uuid, self._received)
             except TimeoutError:

@@ -43,6 +43,7 @@ ERR_INVALID_LENGTH = "org.bluez.Error.InvalidValueLength"
 ERR_INVALID_ARGS = "org.bluez.Error.InvalidArguments"
 ERR_DOES_NOT_EXIST = "org.bluez.Error.DoesNotExist"
 ERR_IN_PROGRESS = "org.bluez.Error.InProgress"
+MAX_ATTRIBUTE_LEN = 512  # Core spec Vol 3 Part F 3.2.9: longest attribute value
 
 
 # D-Bus method and property names are BlueZ's CamelCase.
@@ -314,14 +315,16 @@ class Characteristic(ServiceInterface):
 
     @method()
     async def WriteValue(self, value: Bytes, options: Options) -> None:
-        """Write with or without response; longer than ATT_MTU - 3 is refused."""
+        """Write with or without response; a request may be long (BlueZ then does a
+        prepare/execute long write, up to 512 bytes); a command is limited to ATT_MTU - 3."""
         peripheral = self._check_connected()
         kind = options["type"].value if "type" in options else "request"
         with_response = kind != "command"
         needed = WRITE if with_response else WRITE_NO_RESPONSE
         if needed not in self.definition.flags:
             raise DBusError(ERR_NOT_SUPPORTED, f"Operation is not supported ({kind})")
-        if len(value) > peripheral.link.max_write:
+        limit = MAX_ATTRIBUTE_LEN if with_response else peripheral.link.max_write
+        if len(value) > limit:
             raise DBusError(ERR_INVALID_LENGTH, "Invalid Length")
         await self.device._world.deliver_write(self.device, self, bytes(value), with_response)
 

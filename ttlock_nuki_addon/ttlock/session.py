@@ -106,7 +106,7 @@ class TTLockSession:
         self.link = Link(
             address,
             LINK_PROFILE,
-            TTLockFramer,
+            lambda _uuid: TTLockFramer(),
             transport_factory,
             name=name,
             timings=timings,

@@ -1,0 +1,1 @@
+"""Nuki Smart Lock and Opener: pure protocol modules and the driver."""
