@@ -527,7 +527,7 @@ def test_another_brand_plugs_in(
 ) -> None:
     monkeypatch.setitem(cli._REGISTRY, "echo", EchoDecoder())
     assert isinstance(EchoDecoder(), cli.BrandDecoder)
-    assert list(cli.decoders()) == ["echo", "ttlock"]
+    assert list(cli.decoders()) == ["echo", "nuki", "ttlock"]
     assert cli.main(["echo", "01", "02"]) == 0
     assert json.loads(capsys.readouterr().out) == {"raw": "0102"}
     assert cli.main(["echo", "00"]) == 1

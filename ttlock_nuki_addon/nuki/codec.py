@@ -137,7 +137,9 @@ ADATA_LEN = 30  # nonce 24 + auth id u32 + length u16
 MAC_LEN = SecretBox.MACBYTES  # 16: Poly1305 tag before the ciphertext
 KEY_LEN = SecretBox.KEY_SIZE  # 32
 MAX_MESSAGE_LEN = 512  # longest attribute value; nothing a Nuki sends comes near it
-AUTH_ID_5G_PAIRING = 0x7FFFFFFF  # spec §3.4: auth id of the encrypted 5G Authorization Data
+# spec §3.4: auth id of the encrypted 5G Authorization Data. Named "0x7FFFFFFF", but S3 and S4
+# (and the pynukibt_pairing_ultra vector) send the bytes 7F FF FF FF, i.e. LE u32 0xFFFFFF7F.
+AUTH_ID_5G_PAIRING = int.from_bytes(b"\x7f\xff\xff\xff", "little")
 
 
 def command_name(command: int) -> str:

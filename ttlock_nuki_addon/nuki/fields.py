@@ -51,7 +51,10 @@ def flag(value: bool) -> bytes:
 
 def encode_name(name: str, size: int, what: str = "name") -> bytes:
     """UTF-8, zero-padded to `size`; FieldError when it does not fit (spec §2.4)."""
-    raw = name.encode("utf-8")
+    try:
+        raw = name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FieldError(f"The {what} is not valid text.") from None
     if len(raw) > size or "\x00" in name:
         raise FieldError(f"The {what} must be at most {size} bytes of UTF-8 without NUL.")
     return raw.ljust(size, b"\x00")
