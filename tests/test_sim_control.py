@@ -92,7 +92,7 @@ async def test_demo_set_and_kind_registry(sim_world: SimWorld) -> None:
 
     sim_world.register_kind("custom", factory, demo=False)
     demo = sim_world.demo_set()
-    assert sorted(p.kind for p in demo) == ["echo", "ttlock"]
+    assert sorted(p.kind for p in demo) == ["echo", "nuki-2", "nuki-4", "ttlock"]
     device = sim_world.add_device("custom", {"name": "Renamed", "colour": "red"})
     assert made == [(device.address, {"colour": "red"})]
     assert device.name == "Renamed"

@@ -11,6 +11,7 @@ from typing import Any
 
 from .bluez import FakeBluez
 from .dbus_daemon import PrivateBus
+from .nuki import nuki_factory
 from .peripheral import ActionError, EchoPeripheral, Peripheral
 from .ttlock import create_ttlock
 
@@ -62,6 +63,8 @@ def _echo_factory(address: str, options: dict[str, Any]) -> Peripheral:
 
 register_kind("echo", _echo_factory, demo=True)
 register_kind("ttlock", create_ttlock, demo=True)
+for _kind in ("nuki-1", "nuki-2", "nuki-4", "nuki-5"):
+    register_kind(_kind, nuki_factory(_kind), demo=_kind in ("nuki-2", "nuki-4"))
 
 
 def random_address(taken: Collection[str] = ()) -> str:

@@ -1,0 +1,182 @@
+"""A paired Nuki lock's store record: keys, identity, the security PIN and driver bookkeeping.
+
+Store record (``store.locks[lock_id]``), JSON:
+
+    brand "nuki", complete bool, address, name, family ("smart_lock" | "smart_lock_5g" |
+    "opener"), model, firmware, hardware, nuki_id int|null, shared_key (64 hex digits),
+    auth_id int, app_id int, id_type int (0 app, 1 bridge), lock_uuid (32 hex digits),
+    security_pin int|null, pin_rejected bool, paired_at (ISO), last_log_index int|null,
+    has_keypad bool, keypad {code_id: {validity}}.
+
+The client's private key is never stored: only the shared key derived from it (spec §3.2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..errors import StoreError
+from ..snapshot import lock_id_from_address
+from ..store import JsonObject, JsonValue, Store
+from .gatt import Family
+from .pairing_msgs import IdType
+
+KEY_LEN = 32
+BRAND = "nuki"
+
+
+@dataclass(frozen=True, slots=True)
+class NukiRecord:
+    """A paired lock's stored facts; the secrets never appear in its repr."""
+
+    address: str
+    name: str
+    family: Family
+    shared_key: bytes = field(repr=False)
+    auth_id: int
+    app_id: int
+    id_type: IdType
+    lock_uuid: bytes
+    paired_at: str
+    model: str = "Nuki"
+    firmware: str | None = None
+    hardware: str | None = None
+    nuki_id: int | None = None
+    security_pin: int | None = field(default=None, repr=False)
+    pin_rejected: bool = False
+    complete: bool = False
+    last_log_index: int | None = None
+    has_keypad: bool = False
+
+    @property
+    def lock_id(self) -> str:
+        """The lock id derived from the address."""
+        return lock_id_from_address(self.address)
+
+    def to_json(self) -> JsonObject:
+        """The stored fields (the keypad validity cache is kept beside them)."""
+        return {
+            "brand": BRAND,
+            "complete": self.complete,
+            "address": self.address,
+            "name": self.name,
+            "family": self.family.value,
+            "model": self.model,
+            "firmware": self.firmware,
+            "hardware": self.hardware,
+            "nuki_id": self.nuki_id,
+            "shared_key": self.shared_key.hex(),
+            "auth_id": self.auth_id,
+            "app_id": self.app_id,
+            "id_type": int(self.id_type),
+            "lock_uuid": self.lock_uuid.hex(),
+            "security_pin": self.security_pin,
+            "pin_rejected": self.pin_rejected,
+            "paired_at": self.paired_at,
+            "last_log_index": self.last_log_index,
+            "has_keypad": self.has_keypad,
+        }
+
+    @classmethod
+    def from_json(cls, obj: JsonObject) -> NukiRecord:
+        """Parse a stored record; StoreError (naming no value) if it is damaged."""
+        try:
+            key = bytes.fromhex(_text(obj, "shared_key"))
+            if len(key) != KEY_LEN or obj.get("brand") != BRAND:
+                raise ValueError("shared_key")
+            return cls(
+                address=_text(obj, "address"),
+                name=_text(obj, "name"),
+                family=Family(_text(obj, "family")),
+                shared_key=key,
+                auth_id=_int(obj, "auth_id"),
+                app_id=_int(obj, "app_id"),
+                id_type=IdType(_int(obj, "id_type")),
+                lock_uuid=bytes.fromhex(_text(obj, "lock_uuid")),
+                paired_at=_text(obj, "paired_at"),
+                model=_text(obj, "model"),
+                firmware=_opt_text(obj, "firmware"),
+                hardware=_opt_text(obj, "hardware"),
+                nuki_id=_opt_int(obj, "nuki_id"),
+                security_pin=_opt_int(obj, "security_pin"),
+                pin_rejected=obj.get("pin_rejected") is True,
+                complete=obj.get("complete") is True,
+                last_log_index=_opt_int(obj, "last_log_index"),
+                has_keypad=obj.get("has_keypad") is True,
+            )
+        except (KeyError, TypeError, ValueError):
+            raise StoreError("A stored Nuki record is damaged; pair the lock again.") from None
+
+    def but(self, **changes: Any) -> NukiRecord:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+def _text(obj: JsonObject, key: str) -> str:
+    value = obj[key]
+    if not isinstance(value, str):
+        raise TypeError(key)
+    return value
+
+
+def _opt_text(obj: JsonObject, key: str) -> str | None:
+    value = obj.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _int(obj: JsonObject, key: str) -> int:
+    value = obj[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(key)
+    return value
+
+
+def _opt_int(obj: JsonObject, key: str) -> int | None:
+    value = obj.get(key)
+    return None if value is None else _int(obj, key)
+
+
+def is_nuki(obj: JsonObject) -> bool:
+    """Whether a stored lock record belongs to a Nuki."""
+    return obj.get("brand") == BRAND
+
+
+def load_record(store: Store, lock_id: str) -> NukiRecord | None:
+    """The lock's record from the store, None when there is none."""
+    obj = store.get_lock(lock_id)
+    return None if obj is None else NukiRecord.from_json(obj)
+
+
+def save_record(store: Store, record: NukiRecord) -> None:
+    """Write the record's fields, keeping the keypad validity cache stored beside them."""
+    lock_id = record.lock_id
+
+    def change(locks: dict[str, JsonObject]) -> None:
+        keypad = locks.get(lock_id, {}).get("keypad", {})
+        locks[lock_id] = {**record.to_json(), "keypad": keypad}
+
+    store.update(lambda doc: change(doc["locks"]))
+
+
+def keypad_cache(store: Store, lock_id: str) -> dict[str, JsonObject]:
+    """The stored {code id: {"validity": ...}} entries of a lock."""
+    record = store.get_lock(lock_id) or {}
+    section = record.get("keypad")
+    if not isinstance(section, dict):
+        return {}
+    return {key: value for key, value in section.items() if isinstance(value, dict)}
+
+
+def set_keypad_cache(store: Store, lock_id: str, entries: dict[str, JsonObject]) -> None:
+    """Replace the keypad cache of a lock (written only when different)."""
+    if entries == keypad_cache(store, lock_id):
+        return
+
+    def change(locks: dict[str, JsonObject]) -> None:
+        record = locks.get(lock_id)
+        if record is not None:
+            section: dict[str, JsonValue] = dict(entries)
+            record["keypad"] = section
+
+    store.update(lambda doc: change(doc["locks"]))
