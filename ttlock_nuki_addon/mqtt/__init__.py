@@ -1,0 +1,1 @@
+"""Home Assistant over MQTT: pure topic/payload code (topics, discovery) and the aiomqtt bridge."""
