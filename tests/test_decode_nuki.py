@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from test_decode_cli import python_m
 
 from ttlock_nuki_addon import cli
 from ttlock_nuki_addon.decode_nuki import View, decode_message
@@ -195,18 +194,6 @@ def test_random_bytes_only_raise_protocol_error(
 
 
 # --- the real command, as a few subprocesses ----------------------------------------------------
-
-
-def python_m(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m ttlock_nuki_addon ARGS`."""
-    return subprocess.run(
-        [sys.executable, "-m", "ttlock_nuki_addon", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_subprocess_decodes_with_key() -> None:

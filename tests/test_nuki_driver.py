@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, time, timedelta
@@ -137,24 +138,14 @@ class Rig:
         return sum(text in line for line in self.lock.log)
 
 
-@pytest.fixture
-async def rig(
-    sim_world: SimWorld, tmp_path: Path, request: pytest.FixtureRequest
-) -> AsyncIterator[Rig]:
-    """The world with one virtual Nuki of the parametrized kind; every log line captured."""
-    kind = getattr(request, "param", "nuki-2")
-    lock = create_nuki(kind, ADDRESS, {"security_pin": int(pin_of(kind)), "motor_ms": 300})
-    sim_world.bluez.add_peripheral(lock)
+@contextlib.asynccontextmanager
+async def running_rig(world: SimWorld, store: Store, lock: VirtualNuki) -> AsyncIterator[Rig]:
+    """`lock` added to the world and a started scanner feeding a Rig; both closed after."""
+    world.bluez.add_peripheral(lock)
     scanner = Scanner()
     scanner.register_parser("nuki", advert.matches, advert.parse)
-    store = Store(tmp_path / "data")
-    rig = Rig(sim_world, scanner, store, lock)
+    rig = Rig(world, scanner, store, lock)
     scanner.subscribe(rig.heard, parser="nuki")
-    collector = LogCollector()
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(collector)
-    root.setLevel(logging.DEBUG)
     await scanner.start()
     try:
         yield rig
@@ -162,6 +153,24 @@ async def rig(
         if rig.driver is not None:
             await rig.driver.close()
         await scanner.stop()
+
+
+@pytest.fixture
+async def rig(
+    sim_world: SimWorld, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Rig]:
+    """The world with one virtual Nuki of the parametrized kind; every log line captured."""
+    kind = getattr(request, "param", "nuki-2")
+    lock = create_nuki(kind, ADDRESS, {"security_pin": int(pin_of(kind)), "motor_ms": 300})
+    collector = LogCollector()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(collector)
+    root.setLevel(logging.DEBUG)
+    try:
+        async with running_rig(sim_world, Store(tmp_path / "data"), lock) as rig:
+            yield rig
+    finally:
         root.removeHandler(collector)
         root.setLevel(level)
     blob = "\n".join(collector.lines)

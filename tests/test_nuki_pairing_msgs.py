@@ -331,25 +331,21 @@ def test_wrong_key_or_nonce_fails() -> None:
 
 
 def sample_payloads() -> dict[type[Any], bytes]:
-    return {
-        cls: h(step["hex"])[2:-2]
-        for cls, step in zip(
-            (
-                PublicKey,
-                Challenge,
-                AuthorizationAuthenticator,
-                AuthorizationData,
-                AuthorizationId,
-                AuthorizationIdConfirmation,
-            ),
-            (PAIR["transcript"][i] for i in (1, 3, 4, 6, 7, 8)),
-            strict=True,
-        )
-    } | {
-        AuthorizationInfo: b"\x01",
-        UltraAuthorizationData: h(ULTRA["transcript"][6]["decrypted_pdata"])[6:-2],
-        UltraAuthorizationId: h(ULTRA["transcript"][7]["decrypted_pdata"])[6:-2],
-    }
+    return (
+        {
+            cls: h(step["hex"])[2:-2]
+            for cls, step in zip(
+                MESSAGE_CLASSES[:6],  # the classic pairing messages, in transcript order
+                (PAIR["transcript"][i] for i in (1, 3, 4, 6, 7, 8)),
+                strict=True,
+            )
+        }
+        | {
+            AuthorizationInfo: b"\x01",
+            UltraAuthorizationData: h(ULTRA["transcript"][6]["decrypted_pdata"])[6:-2],
+            UltraAuthorizationId: h(ULTRA["transcript"][7]["decrypted_pdata"])[6:-2],
+        }
+    )
 
 
 @pytest.mark.parametrize("cls", MESSAGE_CLASSES, ids=lambda c: c.__name__)

@@ -9,13 +9,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from test_nuki_driver import FAST, LOCK_ID, WAIT, Rig, wait_for
+from test_nuki_driver import FAST, LOCK_ID, WAIT, Rig, running_rig, wait_for
 
-from ttlock_nuki_addon.ble.scanner import Scanner
 from ttlock_nuki_addon.credentials import Credential, CredentialKind, CredentialSpec
 from ttlock_nuki_addon.errors import LockError
 from ttlock_nuki_addon.model import Period
-from ttlock_nuki_addon.nuki import advert
 from ttlock_nuki_addon.nuki import pairing_msgs as pm
 from ttlock_nuki_addon.nuki.commands import LockState
 from ttlock_nuki_addon.nuki.driver import NukiDriver
@@ -54,18 +52,8 @@ async def rig(
     """One virtual Nuki with an unusual PIN and a scanner; logging is left to caplog."""
     kind: str = request.param
     lock = create_nuki(kind, "54:D2:72:33:C3:35", {"security_pin": PINS[kind], "motor_ms": 200})
-    sim_world.bluez.add_peripheral(lock)
-    scanner = Scanner()
-    scanner.register_parser("nuki", advert.matches, advert.parse)
-    rig = Rig(sim_world, scanner, Store(tmp_path / "data"), lock)
-    scanner.subscribe(rig.heard, parser="nuki")
-    await scanner.start()
-    try:
+    async with running_rig(sim_world, Store(tmp_path / "data"), lock) as rig:
         yield rig
-    finally:
-        if rig.driver is not None:
-            await rig.driver.close()
-        await scanner.stop()
 
 
 @pytest.mark.parametrize("rig", ["nuki-2", "nuki-5"], indirect=True)

@@ -92,9 +92,7 @@ class AdvancedConfig:
 
     def to_new_advanced_config(self) -> NewAdvancedConfig:
         """The Set Advanced Config fields that keep every setting (same optional fields)."""
-        return NewAdvancedConfig(
-            **{name: getattr(self, name) for name in NEW_ADVANCED_CONFIG_LAYOUT.names()}
-        )
+        return NewAdvancedConfig(**NEW_ADVANCED_CONFIG_LAYOUT.values_of(self))
 
 
 _HEAD: list[Field] = [

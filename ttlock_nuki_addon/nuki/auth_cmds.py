@@ -1,7 +1,6 @@
 """Nuki authorization management messages, both directions (spec §4.8).
 
-Request builders return only the command's own fields; `protected.with_pin` appends nK and the
-PIN, and the lock side strips them with `protected.split_challenge_pin` before parsing here.
+Builders return only the command's own fields; `commands` explains the nK and PIN suffix.
 """
 
 from __future__ import annotations
@@ -12,16 +11,17 @@ from datetime import datetime
 
 from .codec import Command
 from .fields import (
-    ZERO_TIMESTAMP,
     FieldError,
     Reader,
     encode_name,
-    encode_timestamp,
+    encode_optional_timestamp,
+    enum_or_raw,
     flag,
     u8,
     u16,
     u32,
 )
+from .lists import ListMessages, build_slice_request
 from .pairing_msgs import IdType
 from .time_limits import TimeLimit, encode_time_limit, read_time_limit, read_time_limit_lenient
 
@@ -30,7 +30,6 @@ __all__ = [
     "AUTH_NAME_LEN",
     "PARSERS",
     "SHARED_KEY_LEN",
-    "AuthorizationEntriesRequest",
     "AuthorizationEntry",
     "AuthorizationIdInvite",
     "AuthorizationInvite",
@@ -60,50 +59,18 @@ def _name(name: str) -> bytes:
     return encode_name(name, AUTH_NAME_LEN, "authorization name")
 
 
-def _stamp(moment: datetime | None) -> bytes:
-    return ZERO_TIMESTAMP if moment is None else encode_timestamp(moment)
-
-
-def _id_type(value: int) -> int:
-    """The IdType member, or the raw number when the lock sends an unknown one."""
-    try:
-        return IdType(value)
-    except ValueError:
-        return value
-
-
 # --- Request Authorization Entries (0x0009) -> Count (0x0027) + N x Entry (0x000A) -----------
 
 
-@dataclass(frozen=True, slots=True)
-class AuthorizationEntriesRequest:
-    """Request Authorization Entries: which slice of the list to send."""
-
-    offset: int
-    count: int
-
-
-def build_request_authorization_entries(offset: int = 0, count: int = 0xFFFF) -> bytes:
-    """offset u16 ‖ count u16 (spec §4.2)."""
-    return u16(offset, "The offset") + u16(count, "The count")
-
-
-def parse_request_authorization_entries(payload: bytes) -> AuthorizationEntriesRequest:
-    """Lock side: the offset and count asked for."""
-    reader = Reader(payload, "Request Authorization Entries (0x0009)")
-    request = AuthorizationEntriesRequest(reader.u16("offset"), reader.u16("count"))
-    reader.done()
-    return request
-
-
-def build_authorization_entry_count(count: int) -> bytes:
-    """Lock side: count u16 (spec §4.2)."""
-    return u16(count, "The authorization count")
-
-
-def parse_authorization_entry_count(payload: bytes) -> int:
-    """How many authorizations the lock holds; extra trailing bytes are ignored."""
-    return Reader(payload, "Authorization Entry Count (0x0027)").u16("count")
+_LIST = ListMessages(
+    request="Request Authorization Entries (0x0009)",
+    count="Authorization Entry Count (0x0027)",
+    count_field="The authorization count",
+)
+build_request_authorization_entries = build_slice_request
+parse_request_authorization_entries = _LIST.parse_request
+build_authorization_entry_count = _LIST.build_count
+parse_authorization_entry_count = _LIST.parse_count
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +96,8 @@ def build_authorization_entry(entry: AuthorizationEntry) -> bytes:
         + _name(entry.name)
         + flag(entry.enabled)
         + flag(entry.remote_allowed)
-        + _stamp(entry.date_created)
-        + _stamp(entry.date_last_active)
+        + encode_optional_timestamp(entry.date_created)
+        + encode_optional_timestamp(entry.date_last_active)
         + u16(entry.lock_count, "The lock count")
         + encode_time_limit(entry.time_limit)
     )
@@ -141,7 +108,7 @@ def parse_authorization_entry(payload: bytes) -> AuthorizationEntry:
     reader = Reader(payload, "Authorization Entry (0x000A)")
     return AuthorizationEntry(
         auth_id=reader.u32("authorization id"),
-        id_type=_id_type(reader.u8("ID type")),
+        id_type=enum_or_raw(IdType, reader.u8("ID type")),
         name=reader.name(AUTH_NAME_LEN, "name"),
         enabled=reader.flag("enabled"),
         remote_allowed=reader.flag("remote allowed"),
@@ -248,7 +215,7 @@ def parse_authorization_invite(payload: bytes) -> AuthorizationInvite:
     reader = Reader(payload, "Authorization Data (Invite) (0x000B)")
     request = AuthorizationInvite(
         name=reader.name(AUTH_NAME_LEN, "name"),
-        id_type=_id_type(reader.u8("ID type")),
+        id_type=enum_or_raw(IdType, reader.u8("ID type")),
         shared_key=reader.take(SHARED_KEY_LEN, "shared key"),
         remote_allowed=reader.flag("remote allowed"),
         time_limit=read_time_limit(reader),
@@ -267,7 +234,7 @@ class AuthorizationIdInvite:
 
 def build_authorization_id_invite(auth_id: int, date_created: datetime | None) -> bytes:
     """Lock side: authId u32 ‖ dateCreated[7] (spec §4.2)."""
-    return u32(auth_id, "The authorization id") + _stamp(date_created)
+    return u32(auth_id, "The authorization id") + encode_optional_timestamp(date_created)
 
 
 def parse_authorization_id_invite(payload: bytes) -> AuthorizationIdInvite:

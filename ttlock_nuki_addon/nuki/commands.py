@@ -35,7 +35,6 @@ from .auth_cmds import (
     AUTH_NAME_LEN,
     AUTHORIZATION_ENTRY_LEN,
     SHARED_KEY_LEN,
-    AuthorizationEntriesRequest,
     AuthorizationEntry,
     AuthorizationIdInvite,
     AuthorizationInvite,
@@ -79,7 +78,6 @@ from .keypad_cmds import (
     AddKeypadCode,
     KeypadCodeEntry,
     KeypadCodeId,
-    KeypadCodesRequest,
     UpdateKeypadCode,
     build_add_keypad_code,
     build_keypad_code_count,
@@ -98,6 +96,7 @@ from .keypad_cmds import (
     parse_update_keypad_code,
     validate_keypad_code,
 )
+from .lists import SliceRequest
 from .lock_errors import (
     BadPinError,
     PinLockoutError,
@@ -217,7 +216,6 @@ __all__ = [
     "AddKeypadCode",
     "AdvancedConfig",
     "AdvertisingMode",
-    "AuthorizationEntriesRequest",
     "AuthorizationEntry",
     "AuthorizationIdInvite",
     "AuthorizationInvite",
@@ -241,7 +239,6 @@ __all__ = [
     "KeypadActionRequest",
     "KeypadCodeEntry",
     "KeypadCodeId",
-    "KeypadCodesRequest",
     "KeypadSource",
     "KeyturnerStates",
     "LockAction",
@@ -267,6 +264,7 @@ __all__ = [
     "OpenerStates",
     "PinLockoutError",
     "Protection",
+    "SliceRequest",
     "SortOrder",
     "StaleChallengeError",
     "TimeControlEntry",

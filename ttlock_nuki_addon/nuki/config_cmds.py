@@ -131,24 +131,7 @@ class Config:
 
     def to_new_config(self) -> NewConfig:
         """The Set Config fields that keep every setting as it is (spec §4.4: no partial set)."""
-        return NewConfig(
-            name=self.name,
-            latitude=self.latitude,
-            longitude=self.longitude,
-            auto_unlatch=self.auto_unlatch,
-            pairing_enabled=self.pairing_enabled,
-            button_enabled=self.button_enabled,
-            led_enabled=self.led_enabled,
-            led_brightness=self.led_brightness,
-            timezone_offset=self.timezone_offset,
-            dst_mode=self.dst_mode,
-            fob_action_1=self.fob_action_1,
-            fob_action_2=self.fob_action_2,
-            fob_action_3=self.fob_action_3,
-            single_lock=self.single_lock,
-            advertising_mode=self.advertising_mode,
-            timezone_id=self.timezone_id,
-        )
+        return NewConfig(**NEW_CONFIG_LAYOUT.values_of(self))
 
 
 LOCATION_FIELDS: list[Field] = [("name", Name(NAME_LEN)), ("latitude", F32()), ("longitude", F32())]

@@ -5,20 +5,19 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable
 from datetime import UTC, datetime, time
+from enum import IntEnum
+from typing import ClassVar
 
-from ..errors import ProtocolError
 from ..validity import ValidationError, Weekday
+from ..wire import ByteOrder, IntWriter, WireReader
 
 
 class FieldError(ValidationError):
     """A value given to a builder does not fit its Nuki field (a ValueError)."""
 
 
-def uint(value: int, size: int, what: str) -> bytes:
-    """`value` as little-endian unsigned of `size` bytes; FieldError if it does not fit."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << (8 * size):
-        raise FieldError(f"{what} must be a whole number from 0 to {(1 << (8 * size)) - 1}.")
-    return value.to_bytes(size, "little")
+_WRITE = IntWriter("little", FieldError)
+uint, u8, u16, u32 = _WRITE.uint, _WRITE.u8, _WRITE.u16, _WRITE.u32
 
 
 def sint(value: int, size: int, what: str) -> bytes:
@@ -27,21 +26,6 @@ def sint(value: int, size: int, what: str) -> bytes:
     if isinstance(value, bool) or not isinstance(value, int) or not -half <= value < half:
         raise FieldError(f"{what} must be a whole number from {-half} to {half - 1}.")
     return value.to_bytes(size, "little", signed=True)
-
-
-def u8(value: int, what: str) -> bytes:
-    """One unsigned byte."""
-    return uint(value, 1, what)
-
-
-def u16(value: int, what: str) -> bytes:
-    """Little-endian u16."""
-    return uint(value, 2, what)
-
-
-def u32(value: int, what: str) -> bytes:
-    """Little-endian u32."""
-    return uint(value, 4, what)
 
 
 def flag(value: bool) -> bytes:
@@ -75,6 +59,11 @@ def encode_timestamp(moment: datetime) -> bytes:
 
 
 ZERO_TIMESTAMP = bytes(7)
+
+
+def encode_optional_timestamp(moment: datetime | None) -> bytes:
+    """`encode_timestamp`, or seven zero bytes for None (how locks write an unset date)."""
+    return ZERO_TIMESTAMP if moment is None else encode_timestamp(moment)
 
 
 def decode_timestamp(raw: bytes) -> datetime | None:
@@ -118,6 +107,14 @@ def decode_weekdays(mask: int) -> frozenset[Weekday]:
     return frozenset(day for day, bit in _WEEKDAY_BIT.items() if mask & bit)
 
 
+def enum_or_raw(enum: type[IntEnum], value: int) -> int:
+    """The enum member for `value`, or the raw number when the lock sends an unknown one."""
+    try:
+        return enum(value)
+    except ValueError:
+        return value
+
+
 def encode_pin(pin: int, width: int) -> bytes:
     """The security PIN: u16 on Smart Lock 1-4 and Opener, u32 on 5th gen (spec §2.4)."""
     if width not in (2, 4):
@@ -125,52 +122,16 @@ def encode_pin(pin: int, width: int) -> bytes:
     return uint(pin, width, "The security PIN")
 
 
-class Reader:
-    """A little-endian cursor over a payload; every shortfall raises ProtocolError."""
+class Reader(WireReader):
+    """A little-endian cursor over a Nuki payload; every shortfall raises ProtocolError."""
 
-    __slots__ = ("_data", "_pos", "what")
-
-    def __init__(self, data: bytes, what: str) -> None:
-        self._data = bytes(data)
-        self._pos = 0
-        self.what = what
-
-    @property
-    def remaining(self) -> int:
-        """Bytes not read yet."""
-        return len(self._data) - self._pos
-
-    def fail(self, reason: str) -> ProtocolError:
-        """A ProtocolError about this message (to raise)."""
-        return ProtocolError(f"Malformed Nuki {self.what}: {reason}.")
-
-    def take(self, size: int, field: str) -> bytes:
-        """The next `size` bytes."""
-        if size < 0 or self.remaining < size:
-            raise self.fail(f"{field} needs {size} bytes, {self.remaining} left")
-        chunk = self._data[self._pos : self._pos + size]
-        self._pos += size
-        return chunk
-
-    def uint(self, size: int, field: str) -> int:
-        """The next little-endian unsigned integer."""
-        return int.from_bytes(self.take(size, field), "little")
+    __slots__ = ()
+    order: ClassVar[ByteOrder] = "little"
+    brand: ClassVar[str] = "Nuki"
 
     def sint(self, size: int, field: str) -> int:
         """The next little-endian signed integer."""
         return int.from_bytes(self.take(size, field), "little", signed=True)
-
-    def u8(self, field: str) -> int:
-        """The next byte."""
-        return self.uint(1, field)
-
-    def u16(self, field: str) -> int:
-        """The next u16."""
-        return self.uint(2, field)
-
-    def u32(self, field: str) -> int:
-        """The next u32."""
-        return self.uint(4, field)
 
     def flag(self, field: str) -> bool:
         """The next boolean byte (any non-zero is true)."""
@@ -192,12 +153,6 @@ class Reader:
     def time_of_day(self, field: str) -> time | None:
         """A 2-byte hour/minute."""
         return decode_time_of_day(self.take(2, field))
-
-    def rest(self) -> bytes:
-        """Everything not read yet."""
-        chunk = self._data[self._pos :]
-        self._pos = len(self._data)
-        return chunk
 
     def done(self) -> None:
         """Require that nothing is left (for fixed-size client messages)."""

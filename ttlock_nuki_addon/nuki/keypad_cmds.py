@@ -1,7 +1,6 @@
 """Nuki keypad code messages 0x0041-0x0047, both directions (spec §4.9).
 
-Request builders return only the command's own fields; `protected.with_pin` appends nK and the
-PIN, and the lock side strips them with `protected.split_challenge_pin` before parsing here.
+Builders return only the command's own fields; `commands` explains the nK and PIN suffix.
 """
 
 from __future__ import annotations
@@ -11,16 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .codec import Command
-from .fields import (
-    ZERO_TIMESTAMP,
-    FieldError,
-    Reader,
-    encode_name,
-    encode_timestamp,
-    flag,
-    u16,
-    u32,
-)
+from .fields import FieldError, Reader, encode_name, encode_optional_timestamp, flag, u16, u32
+from .lists import ListMessages, build_slice_request
 from .time_limits import TimeLimit, encode_time_limit, read_time_limit, read_time_limit_lenient
 
 __all__ = [
@@ -30,7 +21,6 @@ __all__ = [
     "AddKeypadCode",
     "KeypadCodeEntry",
     "KeypadCodeId",
-    "KeypadCodesRequest",
     "UpdateKeypadCode",
     "build_add_keypad_code",
     "build_keypad_code_count",
@@ -79,10 +69,6 @@ def _name(name: str) -> bytes:
     return encode_name(name, KEYPAD_NAME_LEN, "keypad code name")
 
 
-def _stamp(moment: datetime | None) -> bytes:
-    return ZERO_TIMESTAMP if moment is None else encode_timestamp(moment)
-
-
 # --- Add Keypad Code (0x0041) -> Keypad Code ID (0x0042) -------------------------------------
 
 
@@ -126,7 +112,7 @@ class KeypadCodeId:
 
 def build_keypad_code_id(code_id: int, date_created: datetime | None) -> bytes:
     """Lock side: codeId u16 ‖ dateCreated[7] (spec §4.9)."""
-    return u16(code_id, "The keypad code id") + _stamp(date_created)
+    return u16(code_id, "The keypad code id") + encode_optional_timestamp(date_created)
 
 
 def parse_keypad_code_id(payload: bytes) -> KeypadCodeId:
@@ -138,35 +124,15 @@ def parse_keypad_code_id(payload: bytes) -> KeypadCodeId:
 # --- Request Keypad Codes (0x0043) -> Keypad Code Count (0x0044) + N x Keypad Code (0x0045) ---
 
 
-@dataclass(frozen=True, slots=True)
-class KeypadCodesRequest:
-    """Request Keypad Codes: which slice of the list to send."""
-
-    offset: int
-    count: int
-
-
-def build_request_keypad_codes(offset: int = 0, count: int = 0xFFFF) -> bytes:
-    """offset u16 ‖ count u16 (spec §4.9)."""
-    return u16(offset, "The offset") + u16(count, "The count")
-
-
-def parse_request_keypad_codes(payload: bytes) -> KeypadCodesRequest:
-    """Lock side: the offset and count asked for."""
-    reader = Reader(payload, "Request Keypad Codes (0x0043)")
-    request = KeypadCodesRequest(reader.u16("offset"), reader.u16("count"))
-    reader.done()
-    return request
-
-
-def build_keypad_code_count(count: int) -> bytes:
-    """Lock side: count u16 (spec §4.9)."""
-    return u16(count, "The keypad code count")
-
-
-def parse_keypad_code_count(payload: bytes) -> int:
-    """How many keypad codes the lock holds; extra trailing bytes are ignored."""
-    return Reader(payload, "Keypad Code Count (0x0044)").u16("count")
+_LIST = ListMessages(
+    request="Request Keypad Codes (0x0043)",
+    count="Keypad Code Count (0x0044)",
+    count_field="The keypad code count",
+)
+build_request_keypad_codes = build_slice_request
+parse_request_keypad_codes = _LIST.parse_request
+build_keypad_code_count = _LIST.build_count
+parse_keypad_code_count = _LIST.parse_count
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,8 +156,8 @@ def build_keypad_code_entry(entry: KeypadCodeEntry) -> bytes:
         + u32(entry.code, "The keypad code")
         + _name(entry.name)
         + flag(entry.enabled)
-        + _stamp(entry.date_created)
-        + _stamp(entry.date_last_active)
+        + encode_optional_timestamp(entry.date_created)
+        + encode_optional_timestamp(entry.date_last_active)
         + u16(entry.lock_count, "The lock count")
         + encode_time_limit(entry.time_limit)
     )

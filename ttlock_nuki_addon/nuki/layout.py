@@ -215,6 +215,10 @@ class Layout:
         """Every field name in wire order."""
         return [name for name, _ in (*self.required, *self.optional)]
 
+    def values_of(self, obj: object) -> dict[str, Any]:
+        """This layout's fields as `obj` holds them, by name (to build the matching message)."""
+        return {name: getattr(obj, name) for name in self.names()}
+
 
 def _label(name: str) -> str:
     return name.replace("_", " ")

@@ -1,7 +1,6 @@
 """Nuki activity log messages 0x0031-0x0034, both directions (spec §4.7).
 
-Request builders return only the command's own fields; `protected.with_pin` appends nK and the
-PIN, and the lock side strips them with `protected.split_challenge_pin` before parsing here.
+Builders return only the command's own fields; `commands` explains the nK and PIN suffix.
 """
 
 from __future__ import annotations
@@ -14,11 +13,11 @@ from enum import IntEnum
 from .actions import KeypadSource
 from .codec import Command
 from .fields import (
-    ZERO_TIMESTAMP,
     FieldError,
     Reader,
     encode_name,
-    encode_timestamp,
+    encode_optional_timestamp,
+    enum_or_raw,
     flag,
     u8,
     u16,
@@ -83,14 +82,6 @@ class SortOrder(IntEnum):
 
     ASCENDING = 0x00
     DESCENDING = 0x01
-
-
-def _known(enum: type[IntEnum], value: int) -> int:
-    """The enum member for `value`, or the raw number when the lock sends an unknown one."""
-    try:
-        return enum(value)
-    except ValueError:
-        return value
 
 
 # --- typed data of each entry type -----------------------------------------------------------
@@ -202,20 +193,20 @@ def _read_data(reader: Reader, kind: int) -> LogData:
         return LoggingToggle(reader.flag("enabled"))
     if cls is LockActionData:
         return LockActionData(
-            action=_known(LockAction, reader.u8("lock action")),
-            trigger=_known(Trigger, reader.u8("trigger")),
+            action=enum_or_raw(LockAction, reader.u8("lock action")),
+            trigger=enum_or_raw(Trigger, reader.u8("trigger")),
             flags=reader.u8("flags"),
-            completion=_known(CompletionStatus, reader.u8("completion status")),
+            completion=enum_or_raw(CompletionStatus, reader.u8("completion status")),
         )
     if cls is KeypadActionData:
         return KeypadActionData(
-            action=_known(LockAction, reader.u8("lock action")),
-            source=_known(KeypadSource, reader.u8("source")),
-            completion=_known(CompletionStatus, reader.u8("completion status")),
+            action=enum_or_raw(LockAction, reader.u8("lock action")),
+            source=enum_or_raw(KeypadSource, reader.u8("source")),
+            completion=enum_or_raw(CompletionStatus, reader.u8("completion status")),
             code_id=reader.u16("code id"),
         )
     if cls is DoorSensorData:
-        return DoorSensorData(_known(DoorSensorEvent, reader.u8("door sensor event")))
+        return DoorSensorData(enum_or_raw(DoorSensorEvent, reader.u8("door sensor event")))
     if cls is FirmwareUpdateData:
         return FirmwareUpdateData(reader.u8("major"), reader.u8("minor"), reader.u8("patch"))
     return UnknownLogData(reader.rest())
@@ -249,7 +240,7 @@ def build_log_entry(entry: LogEntry) -> bytes:
         )
     return (
         u32(entry.index, "The log index")
-        + (ZERO_TIMESTAMP if entry.timestamp is None else encode_timestamp(entry.timestamp))
+        + encode_optional_timestamp(entry.timestamp)
         + u32(entry.auth_id, "The authorization id")
         + encode_name(entry.name, LOG_NAME_LEN, "log entry name")
         + u8(entry.type, "The log entry type")
@@ -265,7 +256,7 @@ def parse_log_entry(payload: bytes) -> LogEntry:
     timestamp = reader.timestamp("timestamp")
     auth_id = reader.u32("authorization id")
     name = reader.name(LOG_NAME_LEN, "name")  # cut at the first NUL: Keypad 2.0 leaves junk
-    kind = _known(LogEntryType, reader.u8("type"))
+    kind = enum_or_raw(LogEntryType, reader.u8("type"))
     data = _read_data(reader, kind)
     return LogEntry(index, timestamp, auth_id, name, kind, data, reader.rest())
 
@@ -304,7 +295,7 @@ def parse_request_log_entries(payload: bytes) -> LogRequest:
     request = LogRequest(
         start_index=reader.u32("start index"),
         count=reader.u16("count"),
-        sort_order=_known(SortOrder, reader.u8("sort order")),
+        sort_order=enum_or_raw(SortOrder, reader.u8("sort order")),
         total_count=reader.flag("total count"),
     )
     reader.done()

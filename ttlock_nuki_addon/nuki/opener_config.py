@@ -68,23 +68,7 @@ class OpenerConfig:
 
     def to_new_config(self) -> OpenerNewConfig:
         """The Set Config fields that keep every setting as it is."""
-        return OpenerNewConfig(
-            name=self.name,
-            latitude=self.latitude,
-            longitude=self.longitude,
-            capabilities=self.capabilities,
-            pairing_enabled=self.pairing_enabled,
-            button_enabled=self.button_enabled,
-            led_enabled=self.led_enabled,
-            timezone_offset=self.timezone_offset,
-            dst_mode=self.dst_mode,
-            fob_action_1=self.fob_action_1,
-            fob_action_2=self.fob_action_2,
-            fob_action_3=self.fob_action_3,
-            operating_mode=self.operating_mode,
-            advertising_mode=self.advertising_mode,
-            timezone_id=self.timezone_id,
-        )
+        return OpenerNewConfig(**OPENER_NEW_CONFIG_LAYOUT.values_of(self))
 
 
 OPENER_CONFIG_LAYOUT = Layout(

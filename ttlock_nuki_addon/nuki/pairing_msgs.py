@@ -12,7 +12,7 @@ import nacl.bindings
 import nacl.public
 
 from .codec import Command, encode_plain
-from .fields import FieldError, Reader, decode_name, encode_name, encode_pin, u8, u32
+from .fields import FieldError, Reader, decode_name, encode_name, encode_pin, enum_or_raw, u8, u32
 
 KEY_LEN = 32  # X25519 public/private keys and the shared key (spec §3.2)
 NONCE_LEN = 32  # challenges nK1/nK2/nK3 and the client nonce nA (spec §3.1)
@@ -216,7 +216,7 @@ class AuthorizationData(_Plain):
         reader = _reader(payload, cls.SIZE, "authorization data")
         return cls(
             authenticator=reader.take(AUTHENTICATOR_LEN, "authenticator"),
-            id_type=_id_type(reader.u8("ID type")),
+            id_type=enum_or_raw(IdType, reader.u8("ID type")),
             app_id=reader.u32("app id"),
             name_field=reader.take(NAME_LEN, "name"),
             nonce=reader.take(NONCE_LEN, "nonce"),
@@ -225,13 +225,6 @@ class AuthorizationData(_Plain):
     def verify(self, key: bytes, lock_challenge: bytes) -> bool:
         """Lock side: HMAC(k, idType || appId || name || nA || nK2) matches (spec §3.1 step 8)."""
         return _same(authenticator(key, self.signed_part(), lock_challenge), self.authenticator)
-
-
-def _id_type(value: int) -> int:
-    try:
-        return IdType(value)
-    except ValueError:
-        return value
 
 
 def build_authorization_data(

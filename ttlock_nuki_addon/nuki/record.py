@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import StoreError
+from ..record_fields import int_field, opt_int_field, opt_text_field, text_field
 from ..snapshot import lock_id_from_address
 from ..store import JsonObject, JsonValue, Store
 from .gatt import Family
@@ -82,27 +83,27 @@ class NukiRecord:
     def from_json(cls, obj: JsonObject) -> NukiRecord:
         """Parse a stored record; StoreError (naming no value) if it is damaged."""
         try:
-            key = bytes.fromhex(_text(obj, "shared_key"))
+            key = bytes.fromhex(text_field(obj, "shared_key"))
             if len(key) != KEY_LEN or obj.get("brand") != BRAND:
                 raise ValueError("shared_key")
             return cls(
-                address=_text(obj, "address"),
-                name=_text(obj, "name"),
-                family=Family(_text(obj, "family")),
+                address=text_field(obj, "address"),
+                name=text_field(obj, "name"),
+                family=Family(text_field(obj, "family")),
                 shared_key=key,
-                auth_id=_int(obj, "auth_id"),
-                app_id=_int(obj, "app_id"),
-                id_type=IdType(_int(obj, "id_type")),
-                lock_uuid=bytes.fromhex(_text(obj, "lock_uuid")),
-                paired_at=_text(obj, "paired_at"),
-                model=_text(obj, "model"),
-                firmware=_opt_text(obj, "firmware"),
-                hardware=_opt_text(obj, "hardware"),
-                nuki_id=_opt_int(obj, "nuki_id"),
-                security_pin=_opt_int(obj, "security_pin"),
+                auth_id=int_field(obj, "auth_id"),
+                app_id=int_field(obj, "app_id"),
+                id_type=IdType(int_field(obj, "id_type")),
+                lock_uuid=bytes.fromhex(text_field(obj, "lock_uuid")),
+                paired_at=text_field(obj, "paired_at"),
+                model=text_field(obj, "model"),
+                firmware=opt_text_field(obj, "firmware"),
+                hardware=opt_text_field(obj, "hardware"),
+                nuki_id=opt_int_field(obj, "nuki_id"),
+                security_pin=opt_int_field(obj, "security_pin"),
                 pin_rejected=obj.get("pin_rejected") is True,
                 complete=obj.get("complete") is True,
-                last_log_index=_opt_int(obj, "last_log_index"),
+                last_log_index=opt_int_field(obj, "last_log_index"),
                 has_keypad=obj.get("has_keypad") is True,
             )
         except (KeyError, TypeError, ValueError):
@@ -111,30 +112,6 @@ class NukiRecord:
     def but(self, **changes: Any) -> NukiRecord:
         """A copy with some fields changed."""
         return replace(self, **changes)
-
-
-def _text(obj: JsonObject, key: str) -> str:
-    value = obj[key]
-    if not isinstance(value, str):
-        raise TypeError(key)
-    return value
-
-
-def _opt_text(obj: JsonObject, key: str) -> str | None:
-    value = obj.get(key)
-    return value if isinstance(value, str) else None
-
-
-def _int(obj: JsonObject, key: str) -> int:
-    value = obj[key]
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(key)
-    return value
-
-
-def _opt_int(obj: JsonObject, key: str) -> int | None:
-    value = obj.get(key)
-    return None if value is None else _int(obj, key)
 
 
 def is_nuki(obj: JsonObject) -> bool:

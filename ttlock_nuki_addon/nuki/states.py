@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum, IntFlag
 
-from .fields import ZERO_TIMESTAMP, FieldError, Reader, encode_timestamp, flag, sint, u8
+from .fields import FieldError, Reader, encode_optional_timestamp, flag, sint, u8
 
 __all__ = [
     "KEYTURNER_STATES_MIN",
@@ -224,7 +224,7 @@ def _head(states: KeyturnerStates | OpenerStates) -> bytes:
         u8(states.nuki_state, "Nuki state")
         + u8(states.lock_state, "lock state")
         + u8(states.trigger, "trigger")
-        + (ZERO_TIMESTAMP if when is None else encode_timestamp(when))
+        + encode_optional_timestamp(when)
         + sint(states.timezone_offset, 2, "timezone offset")
         + u8(states.battery, "battery byte")
     )

@@ -7,14 +7,13 @@ from datetime import datetime, time, timedelta
 
 from ..validity import Weekday
 from .fields import (
-    ZERO_TIMESTAMP,
     FieldError,
     Reader,
     decode_time_of_day,
     decode_timestamp,
     decode_weekdays,
+    encode_optional_timestamp,
     encode_time_of_day,
-    encode_timestamp,
     encode_weekdays,
     flag,
     u8,
@@ -116,8 +115,8 @@ def encode_time_limit(limit: TimeLimit | None) -> bytes:
         window = encode_time_of_day(limit.from_time) + encode_time_of_day(limit.until_time)
     return (
         flag(True)
-        + (ZERO_TIMESTAMP if limit.allowed_from is None else encode_timestamp(limit.allowed_from))
-        + (ZERO_TIMESTAMP if limit.allowed_until is None else encode_timestamp(limit.allowed_until))
+        + encode_optional_timestamp(limit.allowed_from)
+        + encode_optional_timestamp(limit.allowed_until)
         + u8(encode_weekdays(limit.weekdays), "weekdays")
         + window
     )

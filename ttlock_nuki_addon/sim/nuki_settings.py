@@ -13,7 +13,13 @@ from ..nuki.advanced_config import (
     AdvancedConfig,
     NewAdvancedConfig,
 )
-from ..nuki.config_cmds import CONFIG_LAYOUT, TIMEZONE_NONE, Config, NewConfig
+from ..nuki.config_cmds import (
+    CONFIG_LAYOUT,
+    NEW_CONFIG_LAYOUT,
+    TIMEZONE_NONE,
+    Config,
+    NewConfig,
+)
 from ..nuki.fields import FieldError
 from ..nuki.layout import Layout
 from .nuki_state import Variant
@@ -100,30 +106,17 @@ class Settings:
     def config_message(self, nuki_id: int, now: datetime, has_keypad: bool) -> Config:
         """Config (0x0015) as this variant sends it (spec §4.4)."""
         c, v = self.config, self.variant
+        settable = NEW_CONFIG_LAYOUT.values_of(c)
+        settable["timezone_id"] = TIMEZONE_NONE if c.timezone_id is None else c.timezone_id
         full = Config(
+            **settable,
             nuki_id=nuki_id,
-            name=c.name,
-            latitude=c.latitude,
-            longitude=c.longitude,
-            auto_unlatch=c.auto_unlatch,
-            pairing_enabled=c.pairing_enabled,
-            button_enabled=c.button_enabled,
-            led_enabled=c.led_enabled,
-            led_brightness=c.led_brightness,
             current_time=now,
-            timezone_offset=c.timezone_offset,
-            dst_mode=c.dst_mode,
             has_fob=False,
-            fob_action_1=c.fob_action_1,
-            fob_action_2=c.fob_action_2,
-            fob_action_3=c.fob_action_3,
-            single_lock=c.single_lock,
-            advertising_mode=c.advertising_mode,
             has_keypad=has_keypad,
             firmware_version=v.firmware,
             hardware_revision=v.hardware,
             homekit_status=2 if v.homekit_services else 1,
-            timezone_id=TIMEZONE_NONE if c.timezone_id is None else c.timezone_id,
             device_type=v.device_type,
             capabilities=1,
             has_keypad_v2=False,
@@ -134,7 +127,7 @@ class Settings:
 
     def advanced_message(self) -> AdvancedConfig:
         """Advanced Config (0x0037) with the same optional fields Set accepts (spec §4.5)."""
-        values = {name: getattr(self.advanced, name) for name in NEW_ADVANCED_CONFIG_LAYOUT.names()}
+        values = NEW_ADVANCED_CONFIG_LAYOUT.values_of(self.advanced)
         full = AdvancedConfig(total_degrees=TOTAL_DEGREES, **values)
         trimmed = _trim(ADVANCED_CONFIG_LAYOUT, self.variant.advanced_config_length)
         return replace(full, **trimmed)

@@ -36,6 +36,7 @@ from ..errors import (
     StoreError,
 )
 from ..params import PairingParams
+from ..record_fields import int_field, opt_text_field, text_field
 from ..snapshot import lock_id_from_address
 from ..store import JsonObject, Store
 from . import commands as cmds
@@ -125,52 +126,32 @@ class TTLockRecord:
         try:
             version = obj["lock_version"]
             assert isinstance(version, dict)
-            key = bytes.fromhex(_text(obj, "aes_key"))
+            key = bytes.fromhex(text_field(obj, "aes_key"))
             if len(key) != KEY_LEN:
                 raise ValueError("aes_key")
-            passcode = obj.get("admin_passcode")
             return cls(
-                address=_text(obj, "address"),
-                name=_text(obj, "name"),
-                model=_text(obj, "model"),
+                address=text_field(obj, "address"),
+                name=text_field(obj, "name"),
+                model=text_field(obj, "model"),
                 aes_key=key,
-                keys=AdminKeys(_int(obj, "admin_ps"), _int(obj, "unlock_key")),
-                version=LockVersion(*(_int(version, k) for k in _VERSION_KEYS)),
-                utc_offset=timedelta(seconds=_int(obj, "utc_offset_seconds")),
-                paired_at=_text(obj, "paired_at"),
-                features=FeatureMask.from_hex(_text(obj, "features")),
-                admin_passcode=passcode if isinstance(passcode, str) else None,
+                keys=AdminKeys(int_field(obj, "admin_ps"), int_field(obj, "unlock_key")),
+                version=LockVersion(*(int_field(version, k) for k in _VERSION_KEYS)),
+                utc_offset=timedelta(seconds=int_field(obj, "utc_offset_seconds")),
+                paired_at=text_field(obj, "paired_at"),
+                features=FeatureMask.from_hex(text_field(obj, "features")),
+                admin_passcode=opt_text_field(obj, "admin_passcode"),
                 complete=obj.get("complete") is True,
-                lock_flag_pos=_int(obj, "lock_flag_pos"),
-                uid=_int(obj, "uid"),
-                hardware=_opt_text(obj, "hardware"),
-                firmware=_opt_text(obj, "firmware"),
-                manufacture_date=_opt_text(obj, "manufacture_date"),
+                lock_flag_pos=int_field(obj, "lock_flag_pos"),
+                uid=int_field(obj, "uid"),
+                hardware=opt_text_field(obj, "hardware"),
+                firmware=opt_text_field(obj, "firmware"),
+                manufacture_date=opt_text_field(obj, "manufacture_date"),
             )
         except (KeyError, TypeError, ValueError, AssertionError):
             raise StoreError("A stored TTLock record is damaged; pair the lock again.") from None
 
 
 _VERSION_KEYS = ("protocol_type", "sub_version", "scene", "organization", "sub_organization")
-
-
-def _text(obj: JsonObject, key: str) -> str:
-    value = obj[key]
-    if not isinstance(value, str):
-        raise TypeError(key)
-    return value
-
-
-def _opt_text(obj: JsonObject, key: str) -> str | None:
-    value = obj.get(key)
-    return value if isinstance(value, str) else None
-
-
-def _int(obj: JsonObject, key: str) -> int:
-    value = obj[key]
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(key)
-    return value
 
 
 def load_record(store: Store, lock_id: str) -> TTLockRecord | None:
