@@ -184,9 +184,15 @@ async def test_rename_persists_in_the_store_and_is_published(rig: Rig) -> None:
     await rig.pair_ttlock(manager)
     await rig.pair_nuki(manager)
     for lock_id, name in ((TT_ID, "Garage"), (NUKI_ID, "Cellar")):
+        before = await manager.unlock(lock_id)  # a live state a rebuilt driver would not know
+        driver = manager.driver_of(lock_id)
         snapshot = await manager.rename(lock_id, f"  {name} ")
         assert snapshot.name == name == manager.snapshot(lock_id).name
-        assert rig.of(LockUpdated)[-1].snapshot.name == name
+        assert rig.of(LockUpdated)[-1].snapshot == snapshot
+        assert before.status is LockStatus.UNLOCKED and before.battery is not None
+        assert (snapshot.status, snapshot.battery) == (before.status, before.battery)
+        assert snapshot.available and snapshot.capabilities == before.capabilities
+        assert manager.driver_of(lock_id) is driver and driver.snapshot.name == name
         record = rig.store.get_lock(lock_id)
         assert record is not None and record["name"] == name
     await manager.read_events(NUKI_ID)  # the Nuki driver writes its record back here

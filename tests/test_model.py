@@ -595,6 +595,9 @@ class FakeDriver:
     def snapshot(self) -> LockSnapshot:
         return self._snapshot
 
+    def rename(self, name: str) -> None:
+        self._snapshot = replace(self._snapshot, name=name)
+
     async def _set(self, status: LockStatus) -> LockSnapshot:
         self._snapshot = replace(self._snapshot, status=status)
         return self._snapshot
@@ -669,6 +672,8 @@ async def drive(driver: LockDriver) -> list[str]:
     events = await driver.read_events()
     assert driver.on_advert(b"new").fetch
     assert not driver.on_advert(object()).fetch
+    driver.rename("Back door")
+    assert driver.snapshot.name == "Back door"
     await driver.close()
     assert [p.step for p in seen] == [1]
     return [driver.snapshot.status.value, str(settings.auto_lock_seconds), events[0].kind]

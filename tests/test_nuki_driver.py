@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -269,6 +270,31 @@ async def test_lock_actions_pass_through_intermediate_states(driver: NukiDriver,
     assert snapshot.status is LockStatus.UNLOCKED
     assert snapshot.battery == core.battery and snapshot.available
     assert (await driver.refresh()).status in (LockStatus.UNLOCKED, LockStatus.LOCKED)
+
+
+async def test_rename_is_kept_in_snapshot_record_store_and_log_lines(
+    driver: NukiDriver, rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = await driver.unlock()
+    for bad in ("", "   ", "x" * 65):
+        with pytest.raises(ValidationError):
+            driver.rename(bad)
+    assert driver.snapshot == before and driver.record.name == "Front door"
+    driver.rename("  Cellar ")
+    assert driver.snapshot == replace(before, name="Cellar") and driver.record.name == "Cellar"
+    stored = rig.store.get_lock(LOCK_ID)
+    assert stored is not None and stored["name"] == "Cellar"
+    index = stored["last_log_index"]
+    caplog.clear()
+    assert (await driver.lock()).name == "Cellar"
+    await driver.read_events()  # writes the record back with the newest log index
+    assert any(r.getMessage().startswith("Cellar: ") for r in caplog.records)
+    stored = rig.store.get_lock(LOCK_ID)
+    assert stored is not None and stored["last_log_index"] != index
+    assert stored["name"] == "Cellar"
+    again = NukiDriver(LOCK_ID, rig.store, rig.transport)
+    assert again.snapshot.name == again.record.name == "Cellar"
+    await again.close()
 
 
 def commands_received(rig: Rig) -> list[int]:

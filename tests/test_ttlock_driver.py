@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from ttlock_nuki_addon.ttlock.advert import TTLockAdvert
 from ttlock_nuki_addon.ttlock.driver import TTLockDriver
 from ttlock_nuki_addon.ttlock.features import Feature, FeatureMask
 from ttlock_nuki_addon.ttlock.passcode_cmds import PasscodeType
+from ttlock_nuki_addon.validity import ValidationError
 
 ADDRESS = "38:38:E5:1D:71:FE"
 LOCK_ID = "3838e51d71fe"
@@ -214,6 +216,29 @@ async def test_unlock_and_lock_move_the_bolt(driver: TTLockDriver, rig: Rig) -> 
     assert rig.lock.bolt == "locked" and snapshot.status is LockStatus.LOCKED
     assert snapshot.battery == rig.lock.battery and snapshot.available
     assert (await driver.refresh()).status is LockStatus.LOCKED
+
+
+async def test_rename_is_kept_in_snapshot_record_store_and_log_lines(
+    driver: TTLockDriver, rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = await driver.unlock()
+    for bad in ("", "   ", "x" * 65):
+        with pytest.raises(ValidationError):
+            driver.rename(bad)
+    assert driver.snapshot == before and driver.record.name == "Front door"
+    driver.rename("  Garage ")
+    assert driver.snapshot == replace(before, name="Garage") and driver.record.name == "Garage"
+    stored = rig.store.get_lock(LOCK_ID)
+    assert stored is not None and stored["name"] == "Garage"
+    caplog.clear()
+    assert (await driver.lock()).name == "Garage"
+    assert await driver.add_credential(CredentialSpec(K.PIN, "Family", PIN_A)) is not None
+    assert any(r.getMessage().startswith("Garage: ") for r in caplog.records)
+    stored = rig.store.get_lock(LOCK_ID)
+    assert stored is not None and stored["name"] == "Garage" and stored["credentials"] != {}
+    again = TTLockDriver(LOCK_ID, rig.store, rig.transport)
+    assert again.snapshot.name == again.record.name == "Garage"
+    await again.close()
 
 
 async def test_status_and_battery_come_from_adverts(driver: TTLockDriver, rig: Rig) -> None:

@@ -21,13 +21,12 @@ from .credentials import (
     ProgressCallback,
 )
 from .errors import BusyError, NotReachableError, NotSupportedError, PairingError
-from .manager_brands import PinDriver, RenamableDriver, brand_of_advert, pair_driver
+from .manager_brands import PinDriver, brand_of_advert, pair_driver
 from .manager_core import LockEntry, ManagerCore
 from .manager_events import CredentialProgress, LockActivity, NotFoundError
 from .model import LockEvent
 from .params import LockSettings, PairingParams, SettingsUpdate
 from .snapshot import Brand, Capability, LockSnapshot, lock_id_from_address
-from .store import JsonObject
 from .validity import check_name
 
 __all__ = ["LockManager", "NotFoundError"]
@@ -235,29 +234,11 @@ class LockManager(ManagerCore):
         name = check_name(name)
 
         async def run(entry: LockEntry) -> LockSnapshot:
-            if isinstance(entry.driver, RenamableDriver):
-                entry.driver.rename(name)
-            else:
-                await self._rename_stored(entry, name)
+            entry.driver.rename(name)  # record, snapshot and store; the live state stays
             entry.name = name
             return self._view(entry)
 
         return await self._queued(lock_id, run)
-
-    async def _rename_stored(self, entry: LockEntry, name: str) -> None:
-        """Write the name into the record and rebuild the driver from it (no I/O)."""
-        lock_id, brand = entry.lock_id, entry.driver.snapshot.brand
-
-        def change(locks: dict[str, JsonObject]) -> None:
-            if lock_id in locks:
-                locks[lock_id]["name"] = name
-
-        self._store.update(lambda doc: change(doc["locks"]))
-        await entry.driver.close()
-        driver = await self._resume_driver(brand, lock_id)
-        if driver is None:  # cannot happen for a complete record; be safe
-            raise NotFoundError(f"No lock with id {lock_id} is stored any more.")
-        entry.driver = driver
 
     async def remove(self, lock_id: str, *, reset: bool) -> None:
         """Unpair or reset the lock first if `reset` (errors raise: a person decides); forget it."""

@@ -43,15 +43,6 @@ class PinDriver(Protocol):
         ...
 
 
-@runtime_checkable
-class RenamableDriver(Protocol):
-    """A driver that can take a new display name (record, snapshot and store) without I/O."""
-
-    def rename(self, name: str) -> None:
-        """Use `name` from now on and store it."""
-        ...
-
-
 @dataclass(frozen=True, slots=True)
 class Hooks:
     """The manager's listeners a driver calls while it works."""

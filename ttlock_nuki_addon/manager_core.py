@@ -245,8 +245,7 @@ class ManagerCore:
         options = dict(self._driver_options.get(brand, {}))
         if self._timings is not None:
             options.setdefault("timings", self._timings)
-        if brand is Brand.NUKI:
-            options.setdefault("clock", self._clock)
+        options.setdefault("clock", self._clock)
         return options
 
     def _hooks(self, lock_id: str) -> Hooks:

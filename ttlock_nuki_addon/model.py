@@ -210,6 +210,10 @@ class LockDriver(Protocol):
         """The latest known state, kept current by commands and adverts; no I/O."""
         ...
 
+    def rename(self, name: str) -> None:
+        """Use `name` as display name (snapshot, store) from now on; no I/O. ValidationError."""
+        ...
+
     async def lock(self) -> LockSnapshot:
         """Lock; return the new snapshot. CommandRejectedError (snapshot JAMMED if blocked)."""
         ...

@@ -14,7 +14,7 @@ from ..errors import AuthError, LockError, NotReachableError, PairingError, Stor
 from ..model import AdvertResult
 from ..snapshot import Brand, Capability, LockSnapshot
 from ..store import Store
-from ..validity import ValidationError
+from ..validity import ValidationError, check_name
 from . import commands as cmds
 from .channels import is_status
 from .codec import Command, Message, StatusCode
@@ -139,6 +139,16 @@ class DriverBase:
 
     def _update(self, **changes: Any) -> None:
         self._snapshot = replace(self._snapshot, **changes)
+
+    def rename(self, name: str) -> None:
+        """Use `name` from now on (snapshot, logs) and store it; no I/O. ValidationError."""
+        name = check_name(name)
+        record = self._record.but(name=name)
+        if not self._gone:  # an unpaired lock's record is gone; do not bring it back
+            save_record(self._store, record)
+        self._record = record
+        self._session.link.name = name
+        self._update(name=name)
 
     def _seen(self, states: States) -> None:
         """Keyturner States from any exchange or push: fold them in and tell the listener."""

@@ -36,6 +36,7 @@ from ..model import AdvertResult, LockEvent
 from ..params import LockSettings, PairingParams, SettingsUpdate
 from ..snapshot import Brand, Capability, LockSnapshot, LockStatus
 from ..store import Store
+from ..validity import check_name
 from .advert import TTLockAdvert
 from .auth_cmds import (
     LockState,
@@ -53,7 +54,7 @@ from .driver_creds import TTLockCredentials
 from .driver_events import BoltWatch, log_event, read_log
 from .driver_settings import TTLockSettings, capabilities_of
 from .oplog import LogRecord
-from .pairing import TTLockRecord, load_record, pair_lock, settle
+from .pairing import TTLockRecord, load_record, pair_lock, save_record, settle
 from .session import TTLockSession
 
 _LOGGER = logging.getLogger(__name__)
@@ -117,14 +118,16 @@ class TTLockDriver:
         utc_offset: timedelta | None = None,
         enrol_timeout: float = 60.0,
         on_push: PushListener | None = None,
+        clock: Clock = lambda: datetime.now(UTC),
     ) -> TTLockDriver:
         """Pair a lock in setting mode (spec §5.4), store it, return its driver; PairingError."""
         record = await pair_lock(
-            advert, store, params, transport_factory, timings=timings, utc_offset=utc_offset
-        )
+            advert, store, params, transport_factory,
+            timings=timings, utc_offset=utc_offset, clock=clock,
+        )  # fmt: skip
         return cls(
             record.lock_id, store, transport_factory,
-            timings=timings, enrol_timeout=enrol_timeout, on_push=on_push,
+            timings=timings, enrol_timeout=enrol_timeout, on_push=on_push, clock=clock,
         )  # fmt: skip
 
     @classmethod
@@ -135,18 +138,24 @@ class TTLockDriver:
         transport_factory: TransportFactory,
         *,
         timings: LinkTimings | None = None,
+        utc_offset: timedelta | None = None,
         enrol_timeout: float = 60.0,
         on_push: PushListener | None = None,
+        clock: Clock = lambda: datetime.now(UTC),
     ) -> TTLockDriver | None:
-        """A stored lock's driver; an incomplete record is settled first (None: removed)."""
+        """A stored lock's driver; an incomplete record is settled first (None: removed).
+
+        `utc_offset` is accepted like pair()'s and ignored: the stored offset is the lock's.
+        """
+        del utc_offset
         record = load_record(store, lock_id)
         if record is not None and not record.complete:
-            record = await settle(store, lock_id, transport_factory, timings=timings)
+            record = await settle(store, lock_id, transport_factory, timings=timings, clock=clock)
         if record is None:
             return None
         return cls(
             lock_id, store, transport_factory,
-            timings=timings, enrol_timeout=enrol_timeout, on_push=on_push,
+            timings=timings, enrol_timeout=enrol_timeout, on_push=on_push, clock=clock,
         )  # fmt: skip
 
     # --- state ---------------------------------------------------------------------------
@@ -175,6 +184,16 @@ class TTLockDriver:
     def connected(self) -> bool:
         """Whether a link to the lock is up now."""
         return self._session.connected
+
+    def rename(self, name: str) -> None:
+        """Use `name` from now on (snapshot, logs) and store it; no I/O. ValidationError."""
+        name = check_name(name)
+        record = replace(self._record, name=name)
+        if not self._gone:  # a reset lock's record is gone; do not bring it back
+            save_record(self._store, record)
+        self._record = record
+        self._session.link.name = name
+        self._update(name=name)
 
     def _now(self) -> datetime:
         return self._clock()
