@@ -39,10 +39,12 @@ from ttlock_nuki_addon.nuki.codec import Command, decrypt
 from ttlock_nuki_addon.nuki.commands import BadPinError, LockState
 from ttlock_nuki_addon.nuki.driver import NukiDriver, PinNeededError
 from ttlock_nuki_addon.nuki.driver_creds import time_limit_of, validity_of
-from ttlock_nuki_addon.nuki.driver_events import BeaconWatch
+from ttlock_nuki_addon.nuki.driver_events import FIRST_LOG_PAGE, LOG_PAGE, BeaconWatch
 from ttlock_nuki_addon.nuki.gatt import Family
+from ttlock_nuki_addon.nuki.log_cmds import LogRequest, parse_request_log_entries
 from ttlock_nuki_addon.nuki.pairing import APP_ID_KEY
 from ttlock_nuki_addon.nuki.pairing_msgs import IdType
+from ttlock_nuki_addon.nuki.protected import unprotect
 from ttlock_nuki_addon.params import PairAs, PairingParams, SettingsUpdate
 from ttlock_nuki_addon.sim.nuki import VirtualNuki, create_nuki
 from ttlock_nuki_addon.sim.world import SimWorld
@@ -425,6 +427,43 @@ async def test_a_knob_turn_and_the_door_yield_events(driver: NukiDriver, rig: Ri
         (EventKind.UNLOCKED, EventSource.APP, "Home Assistant")
     ]
     assert driver.snapshot.door is not None and "door_sensor" in driver.capabilities
+
+
+def log_requests(rig: Rig) -> list[LogRequest]:
+    """Every Request Log Entries the lock got, as parsed fields."""
+    record = rig.store.get_lock(LOCK_ID)
+    assert record is not None and isinstance(record["shared_key"], str)
+    key = bytes.fromhex(record["shared_key"])
+    width = 4 if rig.lock.variant.family is Family.SMART_LOCK_5G else 2
+    asked = []
+    for raw in rig.lock.writes:
+        try:
+            message = decrypt(key, raw)
+        except ProtocolError:
+            continue
+        if message.command == Command.REQUEST_LOG_ENTRIES:
+            fields = unprotect(message.command, message.payload, width).fields
+            asked.append(parse_request_log_entries(fields))
+    return asked
+
+
+@pytest.mark.parametrize("rig", ["nuki-2", "nuki-5"], indirect=True)
+async def test_a_read_for_new_entries_asks_for_few_and_pages_when_more_are_new(
+    driver: NukiDriver, rig: Rig
+) -> None:
+    await driver.read_events()
+    rig.lock.turn_knob()
+    before = len(log_requests(rig))
+    assert [e.kind for e in await driver.read_events()] == [EventKind.UNLOCKED]
+    assert [r.count for r in log_requests(rig)[before:]] == [FIRST_LOG_PAGE]
+    for _ in range(FIRST_LOG_PAGE + 3):
+        rig.lock.turn_knob()
+    before = len(log_requests(rig))
+    events = await driver.read_events()
+    assert [e.source for e in events] == [EventSource.MANUAL] * (FIRST_LOG_PAGE + 3)
+    assert [e.kind for e in events[:2]] == [EventKind.LOCKED, EventKind.UNLOCKED]
+    asked = log_requests(rig)[before:]
+    assert [r.count for r in asked] == [FIRST_LOG_PAGE, LOG_PAGE]
 
 
 # --- settings -------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from .session import NukiSession
 K, S = EventKind, EventSource
 A = cmds.LockAction
 LOG_PAGE = 20  # entries per Request Log Entries
+FIRST_LOG_PAGE = 4  # the first page of a read for new entries
 MAX_LOG_PAGES = 10  # bounds one read; older unread entries are skipped after that
 APP_FETCH_INTERVAL = 600.0  # seconds; at most one beacon-triggered read per interval as APP
 BRIDGE_GRACE = 3.0  # seconds after a read in which a set bit is taken as BlueZ's stale copy
@@ -127,27 +128,34 @@ async def read_log(
     """
     found: dict[int, lg.LogEntry] = {}
     start = 0
+    # After an action only one or two entries are new: a short first page spares the radio.
+    count = min(newest, LOG_PAGE) if after is None else FIRST_LOG_PAGE
     for _ in range(MAX_LOG_PAGES):
-        fields = lg.build_request_log_entries(start, LOG_PAGE, lg.SortOrder.DESCENDING, True)
+        fields = lg.build_request_log_entries(start, count, lg.SortOrder.DESCENDING, True)
         messages = await session.transact(
             Command.REQUEST_LOG_ENTRIES, fields, pin=pin, until=completed,
-            enough=listed(Command.LOG_ENTRY_COUNT, Command.LOG_ENTRY, _log_count),
+            enough=listed(Command.LOG_ENTRY_COUNT, Command.LOG_ENTRY, _log_count(count)),
         )  # fmt: skip
         page = [lg.parse_log_entry(m.payload) for m in messages if m.command == Command.LOG_ENTRY]
         fresh = [e for e in page if e.index not in found]
         found.update((e.index, e) for e in fresh)
         lowest = min((e.index for e in page), default=0)
-        if after is None or not fresh or len(page) < LOG_PAGE or lowest <= after + 1 or lowest <= 1:
+        if after is None or not fresh or len(page) < count or lowest <= after + 1 or lowest <= 1:
             break
-        start = lowest - 1
+        start, count = lowest - 1, LOG_PAGE
     entries = sorted(found.values(), key=lambda e: e.index)
     if after is None:
         return entries[-newest:]
     return [e for e in entries if e.index > after]
 
 
-def _log_count(payload: bytes) -> int:
-    return min(lg.parse_log_entry_count(payload).count, LOG_PAGE)
+def _log_count(asked: int) -> Callable[[bytes], int]:
+    """How many entries a page brings: what the log holds, at most what was asked for."""
+
+    def count_of(payload: bytes) -> int:
+        return min(lg.parse_log_entry_count(payload).count, asked)
+
+    return count_of
 
 
 class BeaconWatch:
