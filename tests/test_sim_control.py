@@ -395,7 +395,7 @@ async def test_cli_stops_when_the_addon_exits(tmp_path: Path) -> None:
     assert "the add-on exited with code 3" in err
 
 
-async def test_demo_runs_the_real_addon_which_logs_the_devices_it_scans(tmp_path: Path) -> None:
+async def test_demo_runs_the_real_addon_which_logs_the_locks_it_finds(tmp_path: Path) -> None:
     env = {**os.environ, "TTLOCK_NUKI_DATA_DIR": str(tmp_path / "data")}
     proc = await start_cli("--control-port", "0", "--run-addon", env=env)
     assert proc.stderr is not None
@@ -403,7 +403,7 @@ async def test_demo_runs_the_real_addon_which_logs_the_devices_it_scans(tmp_path
     try:
         await read_banner(proc)
         async with asyncio.timeout(30):
-            while not any("Found Bluetooth device" in line and "'Echo'" in line for line in seen):
+            while not any("Found an unpaired nuki lock" in line for line in seen):
                 line = (await proc.stderr.readline()).decode()
                 assert line, f"the add-on or world exited early: {seen}"
                 seen.append(line)
