@@ -15,10 +15,10 @@ from manager_rig import (
     NUKI_PIN,
     TT_ADDRESS,
     TT_ID,
-    LogCollector,
     Rig,
     wait_for,
 )
+from support import LogCollector
 
 from ttlock_nuki_addon.errors import (
     BusyError,

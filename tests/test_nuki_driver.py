@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import LogCollector
 
 from ttlock_nuki_addon.ble.bleak_transport import BleakTransport
 from ttlock_nuki_addon.ble.link import LinkTimings
@@ -66,20 +67,6 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = WAIT) -> None
     async with asyncio.timeout(timeout):
         while not predicate():
             await asyncio.sleep(0.02)
-
-
-class LogCollector(logging.Handler):
-    """Every log line of the test, formatted with its traceback."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        text = record.getMessage()
-        if record.exc_info:
-            text += "\n" + logging.Formatter().formatException(record.exc_info)
-        self.lines.append(text)
 
 
 def pin_of(kind: str) -> str:
