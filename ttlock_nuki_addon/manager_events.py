@@ -21,10 +21,10 @@ class NotFoundError(LockError):
 
 
 @dataclass(frozen=True, slots=True)
-class LockUpdated:
-    """A paired lock's snapshot changed (state, battery, availability, name, capabilities)."""
+class _SnapshotEvent:
+    """An event that carries one lock's whole snapshot."""
 
-    type: ClassVar[str] = "lock_updated"
+    type: ClassVar[str]
     snapshot: LockSnapshot
 
     @property
@@ -35,6 +35,13 @@ class LockUpdated:
     def to_json(self) -> JSONObject:
         """{"type", "lock": snapshot}."""
         return {"type": self.type, "lock": self.snapshot.to_json()}
+
+
+@dataclass(frozen=True, slots=True)
+class LockUpdated(_SnapshotEvent):
+    """A paired lock's snapshot changed (state, battery, availability, name, capabilities)."""
+
+    type: ClassVar[str] = "lock_updated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,20 +74,10 @@ class DiscoveryUpdated:
 
 
 @dataclass(frozen=True, slots=True)
-class LockAdded:
+class LockAdded(_SnapshotEvent):
     """A lock joined the registry: paired now, or loaded from the store."""
 
     type: ClassVar[str] = "lock_added"
-    snapshot: LockSnapshot
-
-    @property
-    def lock_id(self) -> str:
-        """The lock this is about."""
-        return self.snapshot.id
-
-    def to_json(self) -> JSONObject:
-        """{"type", "lock": snapshot}."""
-        return {"type": self.type, "lock": self.snapshot.to_json()}
 
 
 @dataclass(frozen=True, slots=True)
