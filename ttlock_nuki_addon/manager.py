@@ -9,8 +9,12 @@ parallel. Errors from drivers pass through typed; an unknown lock id is NotFound
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import re
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import TypeVar
 
 from .credentials import (
@@ -20,17 +24,36 @@ from .credentials import (
     EnrolmentProgress,
     ProgressCallback,
 )
-from .errors import BusyError, NotReachableError, NotSupportedError, PairingError
-from .manager_brands import PinDriver, brand_of_advert, pair_driver
+from .errors import (
+    BusyError,
+    LockError,
+    NotReachableError,
+    NotSupportedError,
+    PairingError,
+    StoreError,
+)
+from .manager_brands import PinDriver, brand_of_advert, brand_of_record, pair_driver
 from .manager_core import LockEntry, ManagerCore
-from .manager_events import CredentialProgress, LockActivity, NotFoundError
-from .model import LockEvent
+from .manager_events import CredentialProgress, LockActivity, NotFoundError, ScanState
+from .model import LINK_ERRORS, EventKind, LockEvent
 from .params import LockSettings, PairingParams, SettingsUpdate
 from .snapshot import Brand, Capability, LockSnapshot, lock_id_from_address
-from .validity import check_name
+from .store import Document
+from .validity import ValidationError, check_name
 
-__all__ = ["LockManager", "NotFoundError"]
+__all__ = ["LockManager", "NotFoundError", "RestoreResult"]
 T = TypeVar("T")
+_LOGGER = logging.getLogger(__name__)
+_LOCK_ID = re.compile(r"[0-9a-f]{12}")
+DISCOVERY_MAX_SECONDS = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreResult:
+    """What a restore did: locks added back, and locks already paired that were kept as they are."""
+
+    added: tuple[str, ...]
+    kept: tuple[str, ...]
 
 
 class LockManager(ManagerCore):
@@ -55,9 +78,14 @@ class LockManager(ManagerCore):
                 self._changed(entry)
 
     async def _act(
-        self, lock_id: str, call: Callable[[LockEntry], Awaitable[object]]
+        self,
+        lock_id: str,
+        call: Callable[[LockEntry], Awaitable[object]],
+        logged_as: tuple[EventKind, ...] = (),
     ) -> LockSnapshot:
         async def run(entry: LockEntry) -> LockSnapshot:
+            if logged_as:
+                entry.activity.claim(logged_as, self._clock())
             await call(entry)
             return self._view(entry)
 
@@ -67,19 +95,21 @@ class LockManager(ManagerCore):
 
     async def lock(self, lock_id: str) -> LockSnapshot:
         """Lock; the new snapshot. CommandRejectedError (JAMMED on a blocked motor)."""
-        return await self._act(lock_id, lambda e: e.driver.lock())
+        return await self._act(lock_id, lambda e: e.driver.lock(), (EventKind.LOCKED,))
 
     async def unlock(self, lock_id: str) -> LockSnapshot:
         """Unlock; the new snapshot."""
-        return await self._act(lock_id, lambda e: e.driver.unlock())
+        return await self._act(lock_id, lambda e: e.driver.unlock(), (EventKind.UNLOCKED,))
 
     async def open(self, lock_id: str) -> LockSnapshot:
         """Unlatch (Nuki); NotSupportedError on locks without it."""
-        return await self._act(lock_id, lambda e: e.driver.open())
+        opened = (EventKind.OPENED, EventKind.UNLOCKED)
+        return await self._act(lock_id, lambda e: e.driver.open(), opened)
 
     async def lock_n_go(self, lock_id: str) -> LockSnapshot:
         """Unlock now, lock after the lock's timer (Nuki); NotSupportedError elsewhere."""
-        return await self._act(lock_id, lambda e: e.driver.lock_n_go())
+        logged = (EventKind.UNLOCKED, EventKind.LOCKED)
+        return await self._act(lock_id, lambda e: e.driver.lock_n_go(), logged)
 
     async def refresh(self, lock_id: str) -> LockSnapshot:
         """Read state and battery from the lock."""
@@ -178,11 +208,30 @@ class LockManager(ManagerCore):
 
     async def read_events(self, lock_id: str, new_only: bool = True) -> list[LockEvent]:
         """The lock's log as events, oldest first; new ones are also published."""
+        entry = self._entry(lock_id)
         events = await self._queued(lock_id, lambda e: e.driver.read_events(new_only))
         if new_only:
+            events = [entry.activity.record(event) for event in events]
             for event in events:
                 self._publish(LockActivity(event))
         return events
+
+    async def activity(self, lock_id: str, limit: int = 100) -> list[LockEvent]:
+        """Recent events, newest first: the whole log once, then new ones; cached if unreachable."""
+        entry = self._entry(lock_id)
+        if Capability.EVENTS not in entry.driver.capabilities:
+            return entry.activity.latest(limit)
+        try:
+            if entry.activity.loaded:
+                await self.read_events(lock_id, new_only=True)
+            else:
+                whole = await self._queued(lock_id, lambda e: e.driver.read_events(False))
+                entry.activity.load(whole)
+        except LINK_ERRORS as exc:
+            if not entry.activity.events:
+                raise
+            _LOGGER.info("%s: showing known events only: %s", entry.name, exc.message)
+        return entry.activity.latest(limit)
 
     def security_pin_known(self, lock_id: str) -> bool | None:
         """Whether the lock's security PIN is stored; None for locks without one (TTLock)."""
@@ -258,3 +307,62 @@ class LockManager(ManagerCore):
             await self._forget(entry)
 
         await self._queued(lock_id, run)
+
+    # --- the panel's discovery window, restoring a backup ----------------------------------
+
+    @property
+    def scan_state(self) -> ScanState:
+        """Whether the scan runs and the discovery window, now."""
+        return self._scan_state()
+
+    async def discover(self, seconds: float) -> ScanState:
+        """Open (or extend) a discovery window; starts the scan now if it is not running."""
+        if not 0 < seconds <= DISCOVERY_MAX_SECONDS:
+            raise ValidationError(f"A scan lasts from 1 to {DISCOVERY_MAX_SECONDS:.0f} seconds.")
+        if not self._scanner.running:
+            try:
+                await self._scanner.start()
+            except LockError as exc:
+                self._publish(self._scan_state(exc.message))
+                raise
+        if self._discovery_end is not None:
+            self._discovery_end.cancel()
+        self._discovering_until = self._clock() + timedelta(seconds=seconds)
+        self._discovery_end = asyncio.get_running_loop().call_later(seconds, self.end_discovery)
+        state = self._scan_state()
+        self._publish(state)
+        return state
+
+    def end_discovery(self) -> ScanState:
+        """Close the discovery window (the scan itself goes on: paired locks need adverts)."""
+        if self._discovery_end is not None:
+            self._discovery_end.cancel()
+        self._discovery_end = self._discovering_until = None
+        state = self._scan_state()
+        self._publish(state)
+        return state
+
+    async def restore(self, document: Document) -> RestoreResult:
+        """Add back a backup's locks that are not paired now; paired ones and local ids stay."""
+        locks = document["locks"]
+        for lock_id, record in locks.items():
+            if not _LOCK_ID.fullmatch(lock_id) or brand_of_record(record) is None:
+                raise StoreError("The backup holds a lock record this version does not know.")
+        present = set(self._locks) | self._settling | set(self._store.lock_ids())
+        added = tuple(sorted(set(locks) - present))
+        kept = tuple(sorted(set(locks) & present))
+
+        def change(doc: Document) -> None:
+            for key, value in document["installation"].items():
+                doc["installation"].setdefault(key, value)  # e.g. our Nuki app id: keep ours
+            for lock_id in added:
+                doc["locks"][lock_id] = locks[lock_id]
+
+        self._store.update(change)
+        if self._started:
+            for lock_id in added:
+                await self._load(lock_id)
+        _LOGGER.info(
+            "Restored %d lock(s) from a backup; %d were paired already", len(added), len(kept)
+        )
+        return RestoreResult(added, kept)

@@ -14,6 +14,7 @@ from .ble.scanner import ParsedAdvert, Scanner
 from .ble.transport import TransportFactory
 from .credentials import Credential, CredentialKind
 from .errors import LockError
+from .manager_activity import Activity
 from .manager_brands import (
     PARSERS,
     DriverOptions,
@@ -34,8 +35,8 @@ from .manager_events import (
     Subscriber,
     Unsubscribe,
 )
-from .manager_watch import RSSI_STEP, Discoveries, Watchdog
-from .model import LINK_ERRORS, AdvertResult, LockDriver
+from .manager_watch import Discoveries, Watchdog, worth_telling
+from .model import LINK_ERRORS, AdvertResult, LockDriver, LockEvent
 from .snapshot import Brand, Discovery, LockSnapshot, lock_id_from_address
 from .store import Store
 from .validity import ValidationError
@@ -63,23 +64,12 @@ class LockEntry:
     shown_at: float = 0.0
     removed: bool = False
     credentials: dict[tuple[CredentialKind, str], Credential] = field(default_factory=dict)
+    activity: Activity = field(default_factory=Activity)
 
     @property
     def lock_id(self) -> str:
         """The lock id."""
         return self.driver.snapshot.id
-
-
-def _worth_telling(
-    old: LockSnapshot, new: LockSnapshot, quiet_for: float, heartbeat: float
-) -> bool:
-    if replace(old, rssi=None, last_seen=None) != replace(new, rssi=None, last_seen=None):
-        return True
-    if (old.rssi is None) != (new.rssi is None):
-        return True
-    if old.rssi is not None and new.rssi is not None and abs(old.rssi - new.rssi) >= RSSI_STEP:
-        return True
-    return old.last_seen != new.last_seen and quiet_for >= heartbeat
 
 
 class ManagerCore:
@@ -113,6 +103,8 @@ class ManagerCore:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._undo: list[Callable[[], None]] = []
         self._started = self._owns_scan = False
+        self._discovering_until: datetime | None = None
+        self._discovery_end: asyncio.TimerHandle | None = None
         self._discoveries = Discoveries(availability_seconds, pairable_seconds, self._discovered)
 
     # --- the event stream ------------------------------------------------------------------
@@ -133,6 +125,14 @@ class ManagerCore:
                 callback(event)
             except Exception:
                 _LOGGER.exception("A manager event subscriber failed on %s", event.type)
+
+    def _scan_state(self, error: str | None = None) -> ScanState:
+        until = self._discovering_until
+        return ScanState(self._scanner.running, error, until is not None, until)
+
+    def _record(self, entry: LockEntry, event: LockEvent) -> None:
+        """Keep an event in the lock's activity (with who asked for it) and publish it."""
+        self._publish(LockActivity(entry.activity.record(event)))
 
     def _discovered(self) -> None:
         self._publish(DiscoveryUpdated(tuple(self._discoveries.list())))
@@ -176,7 +176,7 @@ class ManagerCore:
             return
         view, old = self._view(entry), entry.shown
         now = asyncio.get_running_loop().time()
-        if force or old is None or _worth_telling(old, view, now - entry.shown_at, self._heartbeat):
+        if force or old is None or worth_telling(old, view, now - entry.shown_at, self._heartbeat):
             entry.shown, entry.shown_at = view, now
             self._publish(LockUpdated(view))
 
@@ -202,13 +202,16 @@ class ManagerCore:
         if self._owns_scan:
             self._spawn(self._keep_scanning(), "manager: start scanning")
         else:
-            self._publish(ScanState(scanning=True))
+            self._publish(self._scan_state())
 
     async def stop(self) -> None:
         """Stop listening, cancel background work, close every link; no task is left behind."""
         if not self._started:
             return
         self._started = False
+        if self._discovery_end is not None:
+            self._discovery_end.cancel()
+        self._discovery_end = self._discovering_until = None
         for undo in reversed(self._undo):
             undo()
         self._undo.clear()
@@ -225,7 +228,7 @@ class ManagerCore:
         if self._owns_scan:
             self._owns_scan = False
             await self._scanner.stop()
-            self._publish(ScanState(scanning=False))
+            self._publish(self._scan_state())
 
     async def _keep_scanning(self) -> None:
         while True:
@@ -233,10 +236,10 @@ class ManagerCore:
                 await self._scanner.start()
             except LockError as exc:
                 _LOGGER.error("%s Retrying in %.0f s.", exc.message, self._scan_retry)
-                self._publish(ScanState(scanning=False, error=exc.message))
+                self._publish(self._scan_state(exc.message))
                 await asyncio.sleep(self._scan_retry)
                 continue
-            self._publish(ScanState(scanning=True))
+            self._publish(self._scan_state())
             return
 
     # --- the registry --------------------------------------------------------------------
@@ -359,7 +362,7 @@ class ManagerCore:
 
     def _fold(self, entry: LockEntry, result: AdvertResult) -> None:
         for event in result.events:
-            self._publish(LockActivity(event))
+            self._record(entry, event)
         if result.fetch:
             self._want_fetch(entry)
 
@@ -394,4 +397,4 @@ class ManagerCore:
             entry.fetch = None
             self._changed(entry)
         for event in events:
-            self._publish(LockActivity(event))
+            self._record(entry, event)

@@ -4,13 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar, TypeAlias
 
 from .credentials import EnrolmentProgress
 from .errors import LockError
+from .manager_activity import acting_as
 from .model import LockEvent
 from .snapshot import Discovery, LockSnapshot
 from .validity import JSONObject
+
+__all__ = [
+    "CredentialProgress",
+    "DiscoveryUpdated",
+    "LockActivity",
+    "LockAdded",
+    "LockRemoved",
+    "LockUpdated",
+    "ManagerEvent",
+    "NotFoundError",
+    "ScanState",
+    "Subscriber",
+    "Unsubscribe",
+    "acting_as",
+]
 
 
 class NotFoundError(LockError):
@@ -107,15 +124,23 @@ class CredentialProgress:
 
 @dataclass(frozen=True, slots=True)
 class ScanState:
-    """Whether the Bluetooth scan runs; `error` says why not when it failed."""
+    """Whether the scan runs (`error`: why not), and a panel's discovery window until when."""
 
     type: ClassVar[str] = "scan_state"
     scanning: bool
     error: str | None = None
+    discovering: bool = False
+    until: datetime | None = None
 
     def to_json(self) -> JSONObject:
-        """{"type", "scanning", "error"}."""
-        return {"type": self.type, "scanning": self.scanning, "error": self.error}
+        """{"type", "scanning", "discovering", "until", "error"}."""
+        return {
+            "type": self.type,
+            "scanning": self.scanning,
+            "discovering": self.discovering,
+            "until": None if self.until is None else self.until.isoformat(),
+            "error": self.error,
+        }
 
 
 ManagerEvent: TypeAlias = (

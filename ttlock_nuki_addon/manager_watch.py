@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from .manager_brands import BrandAdvert, discovery_of, ready_to_pair
-from .snapshot import Discovery
+from .snapshot import Discovery, LockSnapshot
 
 RSSI_STEP = 5  # dBm; smaller swings are radio noise and are not published
 
@@ -47,6 +47,17 @@ class Watchdog:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
+
+
+def worth_telling(old: LockSnapshot, new: LockSnapshot, quiet_for: float, heartbeat: float) -> bool:
+    """Whether a snapshot change is worth publishing: not a small RSSI swing, heartbeat apart."""
+    if replace(old, rssi=None, last_seen=None) != replace(new, rssi=None, last_seen=None):
+        return True
+    if (old.rssi is None) != (new.rssi is None):
+        return True
+    if old.rssi is not None and new.rssi is not None and abs(old.rssi - new.rssi) >= RSSI_STEP:
+        return True
+    return old.last_seen != new.last_seen and quiet_for >= heartbeat
 
 
 def differs(old: Discovery | None, new: Discovery | None) -> bool:

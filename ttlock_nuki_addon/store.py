@@ -117,6 +117,20 @@ def _migrate(doc: JsonObject, schema: int) -> Document:
     return _check_shape(doc)
 
 
+def parse_document(data: bytes) -> Document:
+    """A whole store document from bytes (a backup's inside), migrated; StoreError if unusable."""
+    try:
+        doc, schema = _parse(data)
+        if schema > SCHEMA_VERSION:
+            raise StoreError(
+                f"The data was written by a newer version of the add-on (schema {schema}, this "
+                f"version knows up to {SCHEMA_VERSION}); update the add-on first."
+            )
+        return _migrate(doc, schema)
+    except _CorruptError as exc:
+        raise StoreError(f"The data is not a usable add-on store: {exc}.") from None
+
+
 def _fsync_dir(path: Path) -> None:
     """Make renames and links in ``path`` durable."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -310,6 +324,10 @@ class Store:
             os.chmod(self.data_dir, 0o700)  # mkdir's mode is masked by the umask
         except OSError as exc:
             raise StoreError(f"Cannot create {self.data_dir}: {exc.strerror or exc}.") from exc
+
+    def export_document(self) -> Document:
+        """A deep copy of the whole document (for backups)."""
+        return copy.deepcopy(self._current())
 
     def installation(self) -> JsonObject:
         """Return a copy of the per-installation data."""
