@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+import ttlock_nuki_addon
 from ttlock_nuki_addon.options import ADDON_DEFAULTS, ADDON_SCHEMA, load_options
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,3 +72,82 @@ def test_only_the_manifest_is_called_config_yaml() -> None:
         cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout.split()  # fmt: skip
     assert [name for name in tracked if Path(name).name == "config.yaml"] == ["config.yaml"]
+
+
+# --- the manifest against the Supervisor's documented rules (ha-addon.md §1.3, §1.4) ---------
+
+REQUIRED: dict[str, type] = {
+    "name": str,
+    "version": str,
+    "slug": str,
+    "description": str,
+    "arch": list,
+}
+TYPED: dict[str, type] = {
+    "url": str, "init": bool, "startup": str, "boot": str, "stage": str, "host_dbus": bool,
+    "ingress": bool, "ingress_port": int, "panel_icon": str, "panel_title": str,
+    "panel_admin": bool, "services": list, "homeassistant": str, "backup": str, "timeout": int,
+    "watchdog": str, "options": dict, "schema": dict,
+}  # fmt: skip
+CHOICES = {
+    "startup": {"initialize", "system", "services", "application", "once"},
+    "boot": {"auto", "manual", "manual_only"},
+    "stage": {"stable", "experimental", "deprecated"},
+    "backup": {"hot", "cold"},
+}
+SLUG = re.compile(r"^[-_.A-Za-z0-9]+$")  # the Supervisor's RE_SLUG
+SCHEMA_TYPE = re.compile(
+    r"^(str|bool|int|float|email|url|password|port|device)(\([^)]*\))?\??$"
+    r"|^match\(.+\)\??$|^list\([^|()]+(\|[^|()]+)*\)\??$"
+)
+WATCHDOG = re.compile(r"^(https?|tcp)://\[HOST\]:\[PORT:(\d+)\](/\S*)?$")
+
+
+def test_required_keys_and_every_known_key_has_its_documented_type() -> None:
+    config = load(ROOT / "config.yaml")
+    for key, kind in REQUIRED.items():
+        assert isinstance(config.get(key), kind), key
+    for key, typed in TYPED.items():
+        if key in config:
+            assert isinstance(config[key], typed) and not (
+                typed is int and isinstance(config[key], bool)
+            ), key
+    for key, allowed in CHOICES.items():
+        assert config.get(key, next(iter(allowed))) in allowed, key
+    assert SLUG.match(config["slug"])
+    assert set(config["arch"]) == {"aarch64", "amd64"}
+    assert config["init"] is False  # the base image's s6-overlay must be pid 1
+    assert config["panel_admin"] is True and config["panel_icon"].startswith("mdi:")
+
+
+def test_schema_entries_use_documented_types_and_options_match_them() -> None:
+    config = load(ROOT / "config.yaml")
+    schema, options = config["schema"], config["options"]
+    for key, kind in schema.items():
+        assert isinstance(kind, str) and SCHEMA_TYPE.match(kind), (key, kind)
+    assert set(options) <= set(schema)
+    for key, kind in schema.items():  # a required option needs a default, an optional one none
+        assert (key in options) != kind.endswith("?"), key
+
+
+def test_the_watchdog_asks_the_panels_health_endpoint_on_the_ingress_port() -> None:
+    config = load(ROOT / "config.yaml")
+    match = WATCHDOG.match(config["watchdog"])
+    assert match, config["watchdog"]
+    assert int(match.group(2)) == config["ingress_port"]
+    assert match.group(3) == "/health"
+
+
+def test_the_version_is_the_same_everywhere() -> None:
+    config = load(ROOT / "config.yaml")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert config["version"] == project["version"] == ttlock_nuki_addon.__version__
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    first = re.search(r"^## \[?(\d+\.\d+\.\d+)", changelog, re.MULTILINE)
+    assert first and first.group(1) == config["version"]
+
+
+def test_the_repository_file_names_the_repository() -> None:
+    repository = load(ROOT / "repository.yaml")
+    assert repository["name"].strip() and repository["url"].startswith("https://")
+    assert repository["maintainer"].strip()
