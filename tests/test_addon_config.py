@@ -151,3 +151,16 @@ def test_the_repository_file_names_the_repository() -> None:
     repository = load(ROOT / "repository.yaml")
     assert repository["name"].strip() and repository["url"].startswith("https://")
     assert repository["maintainer"].strip()
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", path.name
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_icon_and_logo_have_the_store_sizes() -> None:
+    assert png_size(ROOT / "icon.png") == (128, 128)
+    assert png_size(ROOT / "logo.png") == (250, 100)
+    for name in ("icon", "logo"):  # rendered from these by scripts/render_art.py
+        assert (ROOT / "art" / f"{name}.svg").is_file()
