@@ -228,3 +228,9 @@ async def test_pending_discovery_timer_is_cancelled_on_stop(rig: Rig) -> None:
     await manager.stop()
     assert manager.scan_state.discovering is False
     await asyncio.sleep(0)
+
+
+async def test_a_nuki_shows_its_state_and_battery_right_after_pairing(rig: Rig) -> None:
+    manager = await rig.start()
+    snapshot = await rig.pair_nuki(manager)
+    assert snapshot.status is LockStatus.LOCKED and snapshot.battery is not None

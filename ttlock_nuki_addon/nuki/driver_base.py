@@ -87,7 +87,7 @@ class DriverBase:
             bridge=record.id_type is IdType.BRIDGE, interval=app_fetch_interval
         )
         self._history = History(self._session, record.family, lock_id, clock)
-        self._door_sensor = False
+        self._door_sensor = record.door_sensor
         self._gone = False
         self._snapshot = LockSnapshot(
             id=lock_id, brand=Brand.NUKI, name=record.name, model=record.model,
@@ -156,6 +156,7 @@ class DriverBase:
         door = door_of(states)
         if door is not None and not self._door_sensor:
             self._door_sensor = True
+            self._save(door_sensor=True)
             self._update(capabilities=self._capabilities())
         low = critical or (percent is not None and percent <= BATTERY_LOW)
         status = status_of(self._record.family, states)
@@ -252,9 +253,14 @@ class DriverBase:
     async def _read_config(self) -> None:
         self._fold_config(await self._session.run(self._settings.any_config))
 
+    async def _read_states(self) -> None:
+        await self._session.run(self._actions.read_states)
+        self._beacon.forget_reads()  # a knob turned right after pairing must still be read
+
     async def _after_pairing(self, pin_text: str | None) -> None:
-        """Config (Nuki id, firmware, model, keypad), the PIN, the clock, the log position."""
+        """Config (model, keypad), state and battery, the PIN, the clock, the log position."""
         await self._best_effort("read its Config", self._read_config)
+        await self._best_effort("read its state", self._read_states)  # shown at once, not "unknown"
         if self._record.family is not Family.SMART_LOCK_5G and pin_text is not None:
             try:
                 await self.set_security_pin(pin_text)

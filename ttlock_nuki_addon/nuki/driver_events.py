@@ -187,6 +187,10 @@ class BeaconWatch:
         self._last_read = now  # the read this asks for; a failed read waits an interval too
         return True
 
+    def forget_reads(self) -> None:
+        """Count no read so far (the first read after pairing changed nothing at the lock)."""
+        self._last_read = None
+
     def read(self) -> None:
         """A Keyturner States read happened (as bridge it cleared the bit)."""
         self._last_read = self._clock()

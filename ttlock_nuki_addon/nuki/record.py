@@ -6,7 +6,7 @@ Store record (``store.locks[lock_id]``), JSON:
     "opener"), model, firmware, hardware, nuki_id int|null, shared_key (64 hex digits),
     auth_id int, app_id int, id_type int (0 app, 1 bridge), lock_uuid (32 hex digits),
     security_pin int|null, pin_rejected bool, paired_at (ISO), last_log_index int|null,
-    has_keypad bool, keypad {code_id: {validity}}.
+    has_keypad bool, door_sensor bool, keypad {code_id: {validity}}.
 
 The client's private key is never stored: only the shared key derived from it (spec §3.2).
 """
@@ -49,6 +49,7 @@ class NukiRecord:
     complete: bool = False
     last_log_index: int | None = None
     has_keypad: bool = False
+    door_sensor: bool = False  # seen active once: kept so HA's door entity survives a restart
 
     @property
     def lock_id(self) -> str:
@@ -77,6 +78,7 @@ class NukiRecord:
             "paired_at": self.paired_at,
             "last_log_index": self.last_log_index,
             "has_keypad": self.has_keypad,
+            "door_sensor": self.door_sensor,
         }
 
     @classmethod
@@ -105,6 +107,7 @@ class NukiRecord:
                 complete=obj.get("complete") is True,
                 last_log_index=opt_int_field(obj, "last_log_index"),
                 has_keypad=obj.get("has_keypad") is True,
+                door_sensor=obj.get("door_sensor") is True,
             )
         except (KeyError, TypeError, ValueError):
             raise StoreError("A stored Nuki record is damaged; pair the lock again.") from None
