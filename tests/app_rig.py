@@ -269,7 +269,7 @@ class AppRig:
         self.addon = AddonProcess(
             [
                 "--data-dir", str(self.data_dir), "--mqtt-url", f"mqtt://{HOST}:{self.broker.port}",
-                "--log-level", log_level, *addon_args,
+                "--log-level", log_level, "--port", "0", *addon_args,
             ],
             addon_env(self.world.bus_address),
             self.base,

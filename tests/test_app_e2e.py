@@ -370,7 +370,9 @@ async def test_without_a_broker_the_addon_runs_panel_only_and_stops_clean(
 ) -> None:
     data = tmp_path / "new" / "data"
     options = load_options(
-        ["--data-dir", str(data), "--log-level", "debug"], {}, addon_dir=tmp_path / "none"
+        ["--data-dir", str(data), "--log-level", "debug", "--port", "0"],
+        {},
+        addon_dir=tmp_path / "none",
     )
     assert options.mqtt is None and not options.in_addon
     addon = app.Addon(options, scanner=Scanner())
@@ -383,7 +385,8 @@ async def test_without_a_broker_the_addon_runs_panel_only_and_stops_clean(
             while not addon.manager.scanning or "Running" not in caplog.text:
                 await asyncio.sleep(0.02)
         assert stat.S_IMODE(data.stat().st_mode) == 0o700
-        assert addon.bridge is None and addon.services == []
+        assert addon.bridge is None  # the panel runs without a broker
+        assert [type(service).__name__ for service in addon.services] == ["WebPanel"]
         stop.set()
         assert await asyncio.wait_for(running, 20) == 0
     assert caplog.text.count("running without MQTT") == 1
@@ -396,7 +399,9 @@ async def test_an_unusable_store_stops_the_start_with_exit_1(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     (tmp_path / "store.json").write_text("{ not json")
-    options = load_options(["--data-dir", str(tmp_path)], {}, addon_dir=tmp_path / "none")
+    options = load_options(
+        ["--data-dir", str(tmp_path), "--port", "0"], {}, addon_dir=tmp_path / "none"
+    )
     addon = app.Addon(options, scanner=Scanner())
     with caplog.at_level(logging.INFO):
         assert await asyncio.wait_for(app.serve(addon, asyncio.Event()), 20) == 1
@@ -405,7 +410,9 @@ async def test_an_unusable_store_stops_the_start_with_exit_1(
 
 
 async def test_a_stop_during_the_start_stops_cleanly(tmp_path: Path) -> None:
-    options = load_options(["--data-dir", str(tmp_path)], {}, addon_dir=tmp_path / "none")
+    options = load_options(
+        ["--data-dir", str(tmp_path), "--port", "0"], {}, addon_dir=tmp_path / "none"
+    )
     addon = app.Addon(options, scanner=Scanner())
     stop = asyncio.Event()
     stop.set()

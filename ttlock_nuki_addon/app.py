@@ -41,6 +41,7 @@ from .options import Options, OptionsError, load_options
 from .params import PairAs, PairingParams
 from .snapshot import Brand
 from .store import Document, JsonObject, Store
+from .web import Backups, WebPanel
 
 _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -274,8 +275,14 @@ class Addon:
         if self.mqtt is not None:
             self.bridge = MqttBridge(self.manager, self.mqtt)
             self.services.append(self.bridge)
-        # The web panel (next issue) joins `services` here, on options.port.
-        _LOGGER.debug("Web panel port %d (dev mode %s): not served yet", options.port, options.dev)
+        panel = WebPanel(
+            self.manager,
+            port=options.port,
+            dev=options.dev,
+            version=__version__,
+            backup=Backups(self.store),
+        )
+        self.services.append(panel)  # with or without a broker
         for service in self.services:
             service.start()
 
