@@ -19,6 +19,7 @@ from ttlock_nuki_addon.sim.world import SimWorld
 from ttlock_nuki_addon.snapshot import LockStatus
 from ttlock_nuki_addon.store import empty_document, parse_document
 from ttlock_nuki_addon.ttlock.driver import TTLockDriver
+from ttlock_nuki_addon.ttlock.driver_events import BoltWatch
 from ttlock_nuki_addon.validity import ValidationError
 
 pytestmark = pytest.mark.timeout(90)
@@ -234,3 +235,11 @@ async def test_a_nuki_shows_its_state_and_battery_right_after_pairing(rig: Rig) 
     manager = await rig.start()
     snapshot = await rig.pair_nuki(manager)
     assert snapshot.status is LockStatus.LOCKED and snapshot.battery is not None
+
+
+def test_reading_the_whole_ttlock_log_infers_no_second_auto_lock() -> None:
+    watch = BoltWatch(TT_ID, lambda: T0)
+    history = [event(EventKind.UNLOCKED, EventSource.APP, 1)]
+    assert watch.after_log(list(history), locked_now=True, whole=True) == history
+    inferred = watch.after_log(list(history), locked_now=True)  # new records: it re-locked
+    assert [(e.kind, e.source) for e in inferred[1:]] == [(EventKind.LOCKED, EventSource.AUTO)]

@@ -399,7 +399,8 @@ class TTLockDriver:
             )
             for entry in records
         ]  # fmt: skip
-        return self._watch.after_log(events, status.state is LockState.LOCKED)
+        locked = status.state is LockState.LOCKED
+        return self._watch.after_log(events, locked, whole=not new_only)
 
     # --- reset ------------------------------------------------------------------------------
 

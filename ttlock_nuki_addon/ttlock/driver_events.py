@@ -64,8 +64,12 @@ class BoltWatch:
             return ()
         return self._auto()
 
-    def after_log(self, events: list[LockEvent], locked_now: bool) -> list[LockEvent]:
+    def after_log(
+        self, events: list[LockEvent], locked_now: bool, *, whole: bool = False
+    ) -> list[LockEvent]:
         """The events of a log read, plus the auto-lock re-lock they imply, if any."""
+        if whole:  # the whole log is history: its last unlock was reported (re-lock too) then
+            return events
         bolt = [_BOLT[e.kind] for e in events if e.kind in _BOLT]
         if bolt:
             self._reported = bolt[-1]
