@@ -4,8 +4,9 @@ in front of the add-on, and Debian's Chromium driven by Playwright (sync API).
 Start order: `python -m ttlock_nuki_addon.sim --control-port 0 --no-demo` (its stdout names the
 bus and the control API), then `python -m ttlock_nuki_addon --dev --port 0 --data-dir DIR` on
 that bus without a broker (its log names the panel port), then the ingress proxy on a loop in
-a background thread, then Chromium. Everything the page sends or receives on a websocket is
-kept in `frames`.
+a background thread; Chromium is opened per test module (see PanelRig). Everything the page
+sends or receives on a websocket is kept in `frames`. The fixtures at the end share one rig
+among all panel modules.
 """
 
 from __future__ import annotations
@@ -14,19 +15,21 @@ import base64
 import functools
 import json
 import re
+import shutil
 import signal
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from app_rig import ROOT, AddonProcess, LoopThread, addon_env, wait_until
+import pytest
+from app_rig import ROOT, AddonProcess, LoopThread, addon_env, audit_at_exit, wait_until
 from ingress_proxy import IngressProxy
+from panel_pages import ARTIFACTS, audit
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -36,14 +39,11 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from ttlock_nuki_addon.app import record_secrets
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu"]
 START = 30.0  # bound for a process to come up
 STOP = 15.0  # bound for a process to go away after SIGTERM
 TAIL = 6000  # characters of add-on output put into a failure message
-ARTIFACTS = ROOT / "artifacts" / "panel"
 _PANEL_LINE = re.compile(r"Panel listening on http://127\.0\.0\.1:(\d+)/")
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -140,30 +140,6 @@ class SimProcess:
         return found
 
 
-class Watch:
-    """Poll one field of a device's description in a thread; keeps every distinct value seen."""
-
-    def __init__(self, sim: SimProcess, address: str, key: str, period: float = 0.02) -> None:
-        self.seen: list[object] = []
-        self._sim, self._address, self._key, self._period = sim, address, key, period
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"watch {key}", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            value = self._sim.device(self._address).get(self._key)
-            if not self.seen or self.seen[-1] != value:
-                self.seen.append(value)
-            self._stop.wait(self._period)
-
-    def stop(self) -> list[object]:
-        """Stop polling; the values seen, in order."""
-        self._stop.set()
-        self._thread.join(STOP)
-        return self.seen
-
-
 def start_addon(
     base: Path, bus_address: str, *, dev: bool, name: str = "addon"
 ) -> tuple[AddonProcess, int]:
@@ -196,7 +172,11 @@ def stop_addon(addon: AddonProcess) -> int | None:
 
 
 class PanelRig:
-    """The sim, the add-on (--dev), the ingress proxy and Chromium with one page."""
+    """The sim, the add-on (--dev) and the ingress proxy for the session; Chromium per module.
+
+    A live sync Playwright marks its event loop as running in this thread, which would break
+    every asyncio test run after it: so each module opens the browser and closes it again.
+    """
 
     def __init__(self, base: Path) -> None:
         self.base = base
@@ -212,6 +192,10 @@ class PanelRig:
         self.frames: list[Frame] = []
         self.socket_urls: list[str] = []
         self.page_errors: list[str] = []
+        self.backups: list[Path] = []  # exported files: searched for secrets too
+        self.never_logged: set[str] = set()  # what the user typed that no log may show
+        self.closed = False
+        audit_at_exit("panel", functools.partial(save_for_audit, self))  # opt-in, see below
 
     @property
     def data_dir(self) -> Path:
@@ -226,17 +210,20 @@ class PanelRig:
 
     @property
     def page(self) -> Page:
-        """The one page the scenarios share."""
+        """The one page the scenarios of a module share."""
         assert self._page is not None
         return self._page
 
     def setup(self) -> None:
-        """Start everything, in order; raises with the add-on's output if something fails."""
+        """Start the sim, the add-on and the proxy; raises with their output if one fails."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         self.sim.start()
         self.addon, self.addon_port = start_addon(self.base, self.sim.bus_address, dev=True)
         self.proxy = IngressProxy(self.addon_port)
         self.thread.run(self.proxy.start())
+
+    def open_browser(self) -> None:
+        """Launch Chromium with one English desktop page."""
         self.playwright = sync_playwright().start()
         self.browser = self.playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
@@ -244,11 +231,24 @@ class PanelRig:
         self.context = self.new_context()
         self._page = self.new_page(self.context)
 
-    def new_context(self) -> BrowserContext:
-        """A fresh browser context (English, desktop size, downloads allowed)."""
+    def close_browser(self) -> None:
+        """Close Chromium and stop Playwright (and so its event loop)."""
+        context, browser, playwright = self.context, self.browser, self.playwright
+        self.context = self.browser = self.playwright = self._page = None
+        try:
+            if context is not None:
+                context.close()
+            if browser is not None:
+                browser.close()
+        finally:
+            if playwright is not None:
+                playwright.stop()
+
+    def new_context(self, locale: str = "en-US", width: int = 1280) -> BrowserContext:
+        """A fresh browser context (desktop height, downloads allowed)."""
         assert self.browser is not None
         context = self.browser.new_context(
-            locale="en-US", viewport={"width": 1280, "height": 900}, accept_downloads=True
+            locale=locale, viewport={"width": width, "height": 900}, accept_downloads=True
         )
         context.set_default_timeout(20_000)
         return context
@@ -271,14 +271,20 @@ class PanelRig:
         return "" if self.addon is None else self.addon.output()[-TAIL:]
 
     def close(self) -> None:
-        """Close the browser, stop the proxy, SIGTERM the add-on, stop the sim."""
+        """Shut down (once), then audit the add-on: a clean exit, its log, the frames."""
+        if self.closed:
+            return
+        code = self.shutdown()
+        if self.addon is not None:
+            audit(self)
+            assert code == 0, f"the add-on exited with {code}:\n{self.addon_tail()}"
+
+    def shutdown(self) -> int | None:
+        """Close the browser, stop the proxy, SIGTERM the add-on, stop the sim; its exit code."""
+        self.closed = True
+        code: int | None = None
         try:
-            if self.context is not None:
-                self.context.close()
-            if self.browser is not None:
-                self.browser.close()
-            if self.playwright is not None:
-                self.playwright.stop()
+            self.close_browser()
         finally:
             try:
                 if self.proxy is not None:
@@ -286,8 +292,23 @@ class PanelRig:
             finally:
                 self.thread.close()
                 if self.addon is not None:
-                    stop_addon(self.addon)
+                    code = stop_addon(self.addon)
                 self.sim.stop()
+        return code
+
+
+def save_for_audit(rig: PanelRig, slot: Path) -> None:
+    """For tests/test_secrets_audit.py: every websocket frame as JSON lines, exported backups."""
+    with (slot / "ws.jsonl").open("w") as out:
+        for frame in list(rig.frames):
+            raw = frame.payload
+            text = isinstance(raw, str)
+            payload = raw if isinstance(raw, str) else base64.b64encode(raw).decode()
+            line = {"sent": frame.sent, "url": frame.url, "text": text, "payload": payload}
+            out.write(json.dumps(line) + "\n")
+    for index, backup in enumerate(rig.backups):
+        if backup.exists():
+            shutil.copyfile(backup, slot / f"backup-{index}.json")
 
 
 def explained(test: Callable[P, T]) -> Callable[P, T]:
@@ -309,74 +330,62 @@ def explained(test: Callable[P, T]) -> Callable[P, T]:
     return run
 
 
-def panel_rig(base: Path) -> Iterator[PanelRig]:
-    """Set up a rig in `base`, yield it, always tear it down (for a fixture)."""
-    rig = PanelRig(base)
-    try:
+# --- fixtures: import all four into a test module (pytest finds them by their names) ---------
+
+_SHARED: list[PanelRig] = []  # the session's rig, whichever module asked for it first
+
+
+@pytest.fixture(scope="session", name="panel_world")
+def panel_world_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PanelRig]:
+    """The session's one rig, made once and closed after its last module (or at the end)."""
+    # An imported session fixture gets one definition (one instance) per module: hence _SHARED.
+    if not _SHARED or _SHARED[0].closed:
+        rig = PanelRig(tmp_path_factory.mktemp("panel"))
+        _SHARED[:] = [rig]
         try:
             rig.setup()
         except Exception as exc:
+            rig.shutdown()
             raise AssertionError(
                 f"panel rig setup failed: {exc}\n--- add-on output (tail) ---\n{rig.addon_tail()}"
                 f"\n--- sim output ---\n{rig.sim.output()[-TAIL:]}"
             ) from exc
-        yield rig
-    finally:
-        rig.close()
+    yield _SHARED[0]
+    _SHARED[0].close()
 
 
-# --- secrets, and where they must not show up ------------------------------------------------
-
-
-def secret_forms(value: object, width: int | None) -> set[str]:
-    """The ways a secret could be written: hex (both cases), decimal, base64, a byte list, text."""
-    if isinstance(value, bytes):
-        raw = [value]
-    elif isinstance(value, int):
-        sizes = [width] if width else [max(1, (value.bit_length() + 7) // 8)]
-        raw = [value.to_bytes(n, order) for n in sizes for order in ("big", "little")]
-    else:
-        return {str(value)}
-    forms = {str(value)} if isinstance(value, int) else set()
-    for data in raw:
-        forms |= {data.hex(), data.hex().upper()}
-        if len(data) >= 4:
-            forms.add(base64.b64encode(data).decode().rstrip("="))
-            forms.add(base64.urlsafe_b64encode(data).decode().rstrip("="))
-        if len(data) >= 8:
-            forms.add(json.dumps(list(data)).replace(" ", ""))
-    return forms
-
-
-def store_secrets(data_dir: Path, *, with_pins: bool) -> dict[str, set[str]]:
-    """Every secret of every lock in `<data_dir>/store.json`, by name, in all its forms."""
-    document = json.loads((data_dir / "store.json").read_text())
-    found: dict[str, set[str]] = {}
-    for lock_id, record in document["locks"].items():
-        books = record.get("credentials") or {}
-        entries = (books.get("pin") or {}).values()
-        pins = {entry.get(key) for entry in entries for key in ("code", "original")}
-        for index, (value, width) in enumerate(record_secrets(record)):
-            if with_pins or not (isinstance(value, str) and value in pins):
-                found[f"{lock_id} secret #{index}"] = secret_forms(value, width)
-    return found
-
-
-def occurs(form: str, text: str) -> bool:
-    """`form` in `text`, not as part of a longer run of digits (or hex digits)."""
-    edge = "0-9" if form.isdecimal() else "0-9a-fA-F"
-    return re.search(rf"(?<![{edge}]){re.escape(form)}(?![{edge}])", text) is not None
-
-
-def frame_text(frame: Frame, typed_pin_verbs: Sequence[str] = ()) -> str:
-    """A frame as text; from requests of `typed_pin_verbs`, the PIN the user typed is dropped."""
-    text = frame.payload if isinstance(frame.payload, str) else frame.payload.decode("latin-1")
-    if not frame.sent or not typed_pin_verbs:
-        return text
+@pytest.fixture(scope="module", name="rig")
+def rig_fixture(panel_world: PanelRig, request: pytest.FixtureRequest) -> Iterator[PanelRig]:
+    """The session's rig with a browser page for this module."""
+    panel_world.open_browser()
     try:
-        message = json.loads(text)
-    except ValueError:
-        return text
-    if isinstance(message, dict) and message.get("type") in typed_pin_verbs:
-        message.pop("pin", None)
-    return json.dumps(message)
+        yield panel_world
+    finally:
+        panel_world.close_browser()
+        if not _needed_later(request):
+            panel_world.close()  # free the CPUs for the rest of the suite, audit now
+
+
+def _needed_later(request: pytest.FixtureRequest) -> bool:
+    """Whether a test after this module's last one (and the run goes on) uses the rig."""
+    session = request.session
+    if session.shouldstop or session.shouldfail:
+        return False
+    module = request.node.nodeid
+    mine = [i for i, item in enumerate(session.items) if item.nodeid.startswith(f"{module}::")]
+    later = session.items[max(mine) + 1 :] if mine else []
+    return any(isinstance(item, pytest.Function) and "rig" in item.fixturenames for item in later)
+
+
+@pytest.fixture(autouse=True, name="no_unhandled_task_errors")
+def no_task_errors_fixture(rig: PanelRig) -> Iterator[None]:
+    """Stands in for conftest's async guard, which cannot run here (sync Playwright keeps its
+    event loop marked running in this thread): the proxy's loop must log no task errors."""
+    yield
+    assert not rig.thread.errors, rig.thread.errors
+
+
+@pytest.fixture(scope="module", name="found")
+def found_fixture() -> dict[str, Any]:
+    """What earlier scenarios of a module made (lock ids, addresses) for later ones."""
+    return {}
