@@ -9,7 +9,10 @@ process, on the world's D-Bus) uses them. Touch anything of the world only throu
 from __future__ import annotations
 
 import asyncio
+import atexit
+import base64
 import contextlib
+import itertools
 import json
 import os
 import shutil
@@ -34,6 +37,8 @@ from ttlock_nuki_addon.snapshot import Capability
 from ttlock_nuki_addon.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
+AUDIT_ENV = "TTLOCK_NUKI_AUDIT_DIR"  # set by tests/test_secrets_audit.py only
+STORE_FILES = ("store.json", "store.json.bak")
 WAIT = 20.0  # guards against hangs only
 TT_PIN = "90817263"
 TOPICS = Topics()
@@ -168,6 +173,19 @@ class Recorder:
         """The lock's activity events from `since`, parsed."""
         return [m.json() for m in self.on(TOPICS.event(lock_id), since)]
 
+    def save_for_audit(self, slot: Path) -> None:
+        """Write every message received (and which ones the tests published) as JSON lines."""
+        sent = {(topic, payload) for topic, payload in self.sent}
+        with (slot / "mqtt.jsonl").open("w") as out:
+            for m in list(self.messages):
+                line = {
+                    "topic": m.topic,
+                    "payload": base64.b64encode(m.payload).decode(),
+                    "retain": m.retain,
+                    "from_test": (m.topic, m.payload) in sent,
+                }
+                out.write(json.dumps(line) + "\n")
+
 
 def wait_until(predicate: Callable[[], T], timeout: float = WAIT, what: str = "") -> T:
     """Poll `predicate` until it returns something truthy (bounded); that value."""
@@ -184,13 +202,17 @@ def wait_until(predicate: Callable[[], T], timeout: float = WAIT, what: str = ""
 class AddonProcess:
     """`python -m ttlock_nuki_addon ...` with its output in files."""
 
-    def __init__(self, args: Sequence[str], env: dict[str, str], log_dir: Path) -> None:
-        self.args, self.env = list(args), env
+    def __init__(
+        self, args: Sequence[str], env: dict[str, str], log_dir: Path, *, umask: int = -1
+    ) -> None:
+        self.args, self.env, self.umask = list(args), env, umask  # umask -1: inherited
         self.stdout_path, self.stderr_path = log_dir / "addon.out", log_dir / "addon.err"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         """Start the process."""
+        if self.process is None:
+            audit_at_exit("addon", self.save_for_audit)
         with self.stdout_path.open("ab") as out, self.stderr_path.open("ab") as err:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "ttlock_nuki_addon", *self.args],
@@ -199,6 +221,7 @@ class AddonProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
+                umask=self.umask,
             )
 
     @property
@@ -222,6 +245,25 @@ class AddonProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(WAIT)
+
+    @property
+    def data_dir(self) -> Path | None:
+        """The `--data-dir` it was given."""
+        args = self.args
+        found = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--data-dir"]
+        return Path(found[-1]) if found else None
+
+    def save_for_audit(self, slot: Path) -> None:
+        """Copy its output and the store files of its data directory into `slot` (killed first)."""
+        self.kill()
+        for path in (self.stdout_path, self.stderr_path):
+            if path.exists():
+                shutil.copyfile(path, slot / path.name)
+        data_dir = self.data_dir
+        stored = [data_dir / name for name in STORE_FILES] if data_dir is not None else []
+        for path in stored:
+            if path.exists():
+                shutil.copyfile(path, slot / path.name)
 
 
 def addon_env(bus_address: str) -> dict[str, str]:
@@ -248,6 +290,7 @@ class AppRig:
         self.capabilities: dict[str, frozenset[Capability]] = {}
         self.addon: AddonProcess | None = None
         self._saved_bus = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
+        audit_at_exit("mqtt", self.recorder.save_for_audit)
 
     @property
     def rig(self) -> Rig:
@@ -340,3 +383,28 @@ class AppRig:
                 os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
             else:
                 os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = self._saved_bus
+
+
+# --- opt-in capture for the secrets audit (tests/test_secrets_audit.py) ------------------------
+
+_SLOTS = itertools.count(1)
+
+
+def audit_dir() -> Path | None:
+    """Where the rigs leave what they saw for the secrets audit; None unless it asked."""
+    named = os.environ.get(AUDIT_ENV)
+    return Path(named) if named else None
+
+
+def audit_at_exit(kind: str, save: Callable[[Path], None]) -> None:
+    """If the audit asked: at interpreter exit, `save` into a fresh `<audit dir>/<kind>-<n>/`."""
+    base = audit_dir()
+    if base is None:
+        return
+    slot = base / f"{kind}-{os.getpid()}-{next(_SLOTS)}"
+
+    def run() -> None:
+        slot.mkdir(parents=True, exist_ok=True)
+        save(slot)
+
+    atexit.register(run)

@@ -307,3 +307,25 @@ async def test_stop_closes_websockets_going_away_within_two_seconds(web: PanelRi
     with pytest.raises(aiohttp.ClientConnectionError):
         async with web.session().get(f"http://127.0.0.1:{port}/health"):
             pass
+
+
+async def test_a_malformed_request_is_one_debug_line_not_an_error_with_its_bytes(
+    web: PanelRig, logs: LogCollector
+) -> None:
+    server_records = LogCollector()
+    server_logger = logging.getLogger("aiohttp.server")
+    server_logger.addHandler(server_records)
+    try:
+        await web.start(dev=True)
+        host, port = web.url.removeprefix("http://").rstrip("/").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nCookie: " + b"s3cret" * 3000 + b"\r\n\r\n")
+        await writer.drain()
+        reply = await asyncio.wait_for(reader.read(200), 10)
+        writer.close()
+        assert re.match(rb"HTTP/1\.[01] 4\d\d ", reply), reply[:40]
+        assert server_records.lines == []
+        assert any("malformed HTTP request" in line for line in logs.lines)
+        assert not any("s3cret" in line for line in logs.lines)
+    finally:
+        server_logger.removeHandler(server_records)

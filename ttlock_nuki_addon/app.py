@@ -128,6 +128,8 @@ def prepare_data_dir(path: Path) -> None:
             raise StoreError(f"Cannot create {path}: {exc.strerror or exc}.") from exc
     elif not path.is_dir():
         raise StoreError(f"The data directory {path} is not a directory.")
+    with contextlib.suppress(OSError):  # the Supervisor made /data; not ours (read-only): it works
+        path.chmod(0o700)
     for name in ("store.json", "store.json.bak"):
         with contextlib.suppress(OSError):  # missing, or not ours: the store still works
             (path / name).chmod(0o600)

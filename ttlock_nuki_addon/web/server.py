@@ -14,7 +14,7 @@ from ..manager import LockManager
 from .api import close_socket, websocket
 from .backup import Backups
 from .context import PANEL, Limits, PanelState, default_web_root
-from .guard import make_guard, security_headers
+from .guard import make_guard, quiet_bad_requests, security_headers
 from .pages import ASSETS, Assets, health, index, static
 
 _LOGGER = logging.getLogger(__name__)
@@ -23,8 +23,9 @@ STOPPING = "The add-on is stopping"
 
 def build_app(state: PanelState) -> web.Application:
     """The aiohttp application: the guard, the page, static files, /health and api/ws."""
+    limit = state.limits.max_message
     app = web.Application(
-        middlewares=[make_guard(dev=state.dev)], client_max_size=state.limits.max_message
+        middlewares=[make_guard(dev=state.dev, max_body=limit)], client_max_size=limit
     )
     app[PANEL] = state
     app[ASSETS] = Assets(state.web_root / "static")
@@ -83,6 +84,7 @@ class WebPanel:
             self._task = asyncio.create_task(self._serve(), name="panel: start")
 
     async def _serve(self) -> None:
+        quiet_bad_requests()
         runner = web.AppRunner(build_app(self.state), access_log=None, shutdown_timeout=1.0)
         try:
             await runner.setup()
