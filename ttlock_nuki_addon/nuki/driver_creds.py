@@ -33,6 +33,7 @@ from .session import NukiSession
 from .time_limits import TimeLimit
 
 _LOGGER = logging.getLogger(__name__)
+MAX_SHOWN_CODE = 999_999_999  # a PIN credential holds 4 to 9 digits (credentials._PIN_CODE)
 K = CredentialKind
 MIDNIGHT = time(0, 0)
 ONCE = (
@@ -141,6 +142,9 @@ class NukiKeypad:
         fresh: dict[str, JsonObject] = {}
         found: list[Credential] = []
         for entry in entries:
+            if entry.code > MAX_SHOWN_CODE:
+                _LOGGER.warning("Keypad entry %d holds no usable code; left out", entry.code_id)
+                continue
             cred_id = str(entry.code_id)
             stored = cache.get(cred_id, {})
             try:

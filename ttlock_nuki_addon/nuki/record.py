@@ -88,13 +88,16 @@ class NukiRecord:
             key = bytes.fromhex(text_field(obj, "shared_key"))
             if len(key) != KEY_LEN or obj.get("brand") != BRAND:
                 raise ValueError("shared_key")
+            auth_id, app_id = int_field(obj, "auth_id"), int_field(obj, "app_id")
+            if not (0 <= auth_id <= 0xFFFFFFFF and 0 <= app_id <= 0xFFFFFFFF):
+                raise ValueError("auth_id")  # both are u32 on the wire (spec §3.3)
             return cls(
                 address=text_field(obj, "address"),
                 name=text_field(obj, "name"),
                 family=Family(text_field(obj, "family")),
                 shared_key=key,
-                auth_id=int_field(obj, "auth_id"),
-                app_id=int_field(obj, "app_id"),
+                auth_id=auth_id,
+                app_id=app_id,
                 id_type=IdType(int_field(obj, "id_type")),
                 lock_uuid=bytes.fromhex(text_field(obj, "lock_uuid")),
                 paired_at=text_field(obj, "paired_at"),

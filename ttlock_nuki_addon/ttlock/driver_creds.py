@@ -142,6 +142,9 @@ class TTLockCredentials:
         entries: dict[str, JsonObject] = {}
         found: list[Credential] = []
         for record in records:
+            if not pc.is_pin_code(record.code):
+                _LOGGER.warning("A passcode the lock lists is not 4 to 9 digits; it is left out")
+                continue
             cred_id, entry = by_code.get(record.code) or (
                 new_pin_id(),
                 {"original": record.original},

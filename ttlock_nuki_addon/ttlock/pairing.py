@@ -129,14 +129,20 @@ class TTLockRecord:
             key = bytes.fromhex(text_field(obj, "aes_key"))
             if len(key) != KEY_LEN:
                 raise ValueError("aes_key")
+            numbers = [int_field(version, k) for k in _VERSION_KEYS]
+            if not all(0 <= n <= top for n, top in zip(numbers, _VERSION_MAX, strict=True)):
+                raise ValueError("lock_version")
+            offset = int_field(obj, "utc_offset_seconds")
+            if not -_MAX_UTC_OFFSET <= offset <= _MAX_UTC_OFFSET:
+                raise ValueError("utc_offset_seconds")
             return cls(
                 address=text_field(obj, "address"),
                 name=text_field(obj, "name"),
                 model=text_field(obj, "model"),
                 aes_key=key,
                 keys=AdminKeys(int_field(obj, "admin_ps"), int_field(obj, "unlock_key")),
-                version=LockVersion(*(int_field(version, k) for k in _VERSION_KEYS)),
-                utc_offset=timedelta(seconds=int_field(obj, "utc_offset_seconds")),
+                version=LockVersion(*numbers),
+                utc_offset=timedelta(seconds=offset),
                 paired_at=text_field(obj, "paired_at"),
                 features=FeatureMask.from_hex(text_field(obj, "features")),
                 admin_passcode=opt_text_field(obj, "admin_passcode"),
@@ -152,6 +158,8 @@ class TTLockRecord:
 
 
 _VERSION_KEYS = ("protocol_type", "sub_version", "scene", "organization", "sub_organization")
+_VERSION_MAX = (0xFF, 0xFF, 0xFF, 0xFFFF, 0xFFFF)  # spec §2.1: u8 u8 u8 u16 u16 in every header
+_MAX_UTC_OFFSET = 86_399  # datetime.timezone takes offsets strictly inside one day
 
 
 def load_record(store: Store, lock_id: str) -> TTLockRecord | None:

@@ -48,6 +48,15 @@ def check_code(code: str, what: str = "A passcode") -> bytes:
     return code.encode("ascii")
 
 
+def is_pin_code(code: str) -> bool:
+    """Whether `code` is a passcode this add-on can show and send back (4 to 9 digits)."""
+    try:
+        check_code(code)
+    except FieldError:
+        return False
+    return True
+
+
 def _dates(start: datetime | None, end: datetime | None, what: str) -> bytes:
     if start is None or end is None:
         raise FieldError(f"{what} needs both a start and an end.")
