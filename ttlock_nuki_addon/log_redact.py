@@ -118,6 +118,9 @@ class SecretRegistry:
             # Longest first, so a key's hex wins over a PIN that happens to be inside it.
             ordered = sorted(self._forms, key=lambda form: (-len(form), form))
             self._pattern = re.compile("|".join(map(re.escape, ordered)), re.IGNORECASE)
+            # re keeps up to 512 compiled patterns; every superseded one (each holding all the
+            # secrets of its time) would stay there, growing with each PIN ever added.
+            re.purge()
 
     def clear(self) -> None:
         """Forget every secret (tests only)."""

@@ -34,7 +34,13 @@ from .errors import (
 )
 from .manager_brands import PinDriver, brand_of_advert, brand_of_record, pair_driver
 from .manager_core import LockEntry, ManagerCore
-from .manager_events import CredentialProgress, LockActivity, NotFoundError, ScanState
+from .manager_events import (
+    CredentialProgress,
+    LockActivity,
+    NotFoundError,
+    ScanState,
+    SettingsUpdated,
+)
 from .model import LINK_ERRORS, EventKind, LockEvent
 from .params import LockSettings, PairingParams, SettingsUpdate
 from .snapshot import Brand, Capability, LockSnapshot, lock_id_from_address
@@ -199,12 +205,16 @@ class LockManager(ManagerCore):
     # --- settings, events, the security PIN ----------------------------------------------
 
     async def get_settings(self, lock_id: str) -> LockSettings:
-        """Read the lock's settings."""
-        return await self._queued(lock_id, lambda e: e.driver.get_settings())
+        """Read the lock's settings (published as SettingsUpdated)."""
+        settings = await self._queued(lock_id, lambda e: e.driver.get_settings())
+        self._publish(SettingsUpdated(lock_id, settings))
+        return settings
 
     async def set_settings(self, lock_id: str, update: SettingsUpdate) -> LockSettings:
-        """Apply a settings change; the settings in force."""
-        return await self._queued(lock_id, lambda e: e.driver.set_settings(update))
+        """Apply a settings change; the settings in force (published as SettingsUpdated)."""
+        settings = await self._queued(lock_id, lambda e: e.driver.set_settings(update))
+        self._publish(SettingsUpdated(lock_id, settings))
+        return settings
 
     async def read_events(self, lock_id: str, new_only: bool = True) -> list[LockEvent]:
         """The lock's log as events, oldest first; new ones are also published."""
@@ -256,7 +266,12 @@ class LockManager(ManagerCore):
         if self._pairing:
             raise BusyError("Another lock is being paired now; try again when it is done.")
         lock_id = lock_id_from_address(address)
-        if lock_id in self._locks or lock_id in self._settling:
+        if lock_id in self._settling:
+            raise PairingError(
+                "The add-on is still checking an interrupted pairing of this lock. Wake the lock "
+                "(touch its keypad, or press its button) and try again in a moment."
+            )
+        if lock_id in self._locks:
             raise PairingError("This lock is paired with the add-on already; remove it first.")
         value = self._discoveries.latest(address)
         if value is None or brand_of_advert(value) is not brand:
@@ -348,7 +363,7 @@ class LockManager(ManagerCore):
         for lock_id, record in locks.items():
             if not _LOCK_ID.fullmatch(lock_id) or brand_of_record(record) is None:
                 raise StoreError("The backup holds a lock record this version does not know.")
-        present = set(self._locks) | self._settling | set(self._store.lock_ids())
+        present = set(self._locks) | set(self._settling) | set(self._store.lock_ids())
         added = tuple(sorted(set(locks) - present))
         kept = tuple(sorted(set(locks) & present))
 

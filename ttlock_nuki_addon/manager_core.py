@@ -35,7 +35,7 @@ from .manager_events import (
     Subscriber,
     Unsubscribe,
 )
-from .manager_watch import Discoveries, Watchdog, worth_telling
+from .manager_watch import Discoveries, RetryWait, Watchdog, worth_telling
 from .model import LINK_ERRORS, AdvertResult, LockDriver, LockEvent
 from .snapshot import Brand, Discovery, LockSnapshot, lock_id_from_address
 from .store import Store
@@ -98,7 +98,7 @@ class ManagerCore:
         self._backoff = tuple(resume_backoff)
         self._scan_retry, self._heartbeat = scan_retry_seconds, heartbeat_seconds
         self._locks: dict[str, LockEntry] = {}
-        self._settling: set[str] = set()
+        self._settling: dict[str, RetryWait] = {}  # unsettled stored locks: their next try
         self._subscribers: dict[object, Subscriber] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._undo: list[Callable[[], None]] = []
@@ -286,7 +286,7 @@ class ManagerCore:
             return
         if record.get("complete") is True and await self._resume(brand, lock_id):
             return
-        self._settling.add(lock_id)
+        self._settling[lock_id] = RetryWait(self._backoff)
         retry = record.get("complete") is True  # the attempt above failed: wait before the next
         self._spawn(self._keep_resuming(brand, lock_id, retry), f"manager: resume {lock_id}")
 
@@ -300,7 +300,7 @@ class ManagerCore:
         except LockError as exc:
             _LOGGER.error("Lock %s cannot be loaded: %s", lock_id, exc.message)
             return True
-        self._settling.discard(lock_id)
+        self._settling.pop(lock_id, None)
         if driver is None:
             _LOGGER.info("Lock %s: its pairing was never finished and was undone", lock_id)
         else:
@@ -308,12 +308,10 @@ class ManagerCore:
         return True
 
     async def _keep_resuming(self, brand: Brand, lock_id: str, wait_first: bool) -> None:
-        attempt = 0
         while wait_first or not await self._resume(brand, lock_id):
             wait_first = False
-            await asyncio.sleep(self._backoff[min(attempt, len(self._backoff) - 1)])
-            attempt += 1
-        self._settling.discard(lock_id)
+            await self._settling[lock_id].wait()
+        self._settling.pop(lock_id, None)
 
     async def _forget(self, entry: LockEntry) -> None:
         """Drop a lock from the registry and the store; publish its removal."""
@@ -340,7 +338,9 @@ class ManagerCore:
             return
         entry = self._locks.get(lock_id)
         if entry is None or entry.removed:
-            if lock_id not in self._settling:
+            if lock_id in self._settling:  # awake now: settle its stored pairing without waiting
+                self._settling[lock_id].poke()
+            else:
                 self._discoveries.heard(value)
             return
         result = entry.driver.on_advert(parsed)

@@ -11,6 +11,7 @@ from .credentials import EnrolmentProgress
 from .errors import LockError
 from .manager_activity import acting_as
 from .model import LockEvent
+from .params import LockSettings
 from .snapshot import Discovery, LockSnapshot
 from .validity import JSONObject
 
@@ -24,6 +25,7 @@ __all__ = [
     "ManagerEvent",
     "NotFoundError",
     "ScanState",
+    "SettingsUpdated",
     "Subscriber",
     "Unsubscribe",
     "acting_as",
@@ -123,6 +125,19 @@ class CredentialProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class SettingsUpdated:
+    """A lock's settings were read from it or written to it; they are in force now."""
+
+    type: ClassVar[str] = "settings_updated"
+    lock_id: str
+    settings: LockSettings
+
+    def to_json(self) -> JSONObject:
+        """{"type", "lock_id", "settings": settings}."""
+        return {"type": self.type, "lock_id": self.lock_id, "settings": self.settings.to_json()}
+
+
+@dataclass(frozen=True, slots=True)
 class ScanState:
     """Whether the scan runs (`error`: why not), and a panel's discovery window until when."""
 
@@ -151,6 +166,7 @@ ManagerEvent: TypeAlias = (
     | LockRemoved
     | CredentialProgress
     | ScanState
+    | SettingsUpdated
 )
 Subscriber: TypeAlias = Callable[[ManagerEvent], None]
 Unsubscribe: TypeAlias = Callable[[], None]

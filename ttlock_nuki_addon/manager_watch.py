@@ -1,9 +1,10 @@
-"""Silence timers and the list of heard-but-unpaired locks that LockManager keeps."""
+"""Silence timers, resume retries and the list of heard-but-unpaired locks of LockManager."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from .manager_brands import BrandAdvert, discovery_of, ready_to_pair
@@ -47,6 +48,36 @@ class Watchdog:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
+
+
+class RetryWait:
+    """Backoff between resume attempts that a sign of life cuts short (never below step one).
+
+    A lock whose pairing was cut off (a crash) may have rolled back and gone to sleep: only a
+    touch wakes it, for a few seconds, so the next attempt must come then, not minutes later.
+    """
+
+    def __init__(self, steps: Sequence[float]) -> None:
+        self._steps = tuple(steps)
+        self._attempt = 0
+        self._heard = asyncio.Event()
+
+    def poke(self) -> None:
+        """The lock was heard: it is awake, try soon."""
+        self._heard.set()
+
+    async def wait(self) -> None:
+        """Wait the next step (the last one repeats), or less once poked."""
+        loop = asyncio.get_running_loop()
+        delay = self._steps[min(self._attempt, len(self._steps) - 1)]
+        self._attempt += 1
+        started = loop.time()
+        self._heard.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._heard.wait(), delay)
+        rest = min(delay, self._steps[0]) - (loop.time() - started)  # a chatty lock: no storm
+        if rest > 0:
+            await asyncio.sleep(rest)
 
 
 def worth_telling(old: LockSnapshot, new: LockSnapshot, quiet_for: float, heartbeat: float) -> bool:

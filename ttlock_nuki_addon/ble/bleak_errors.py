@@ -54,6 +54,12 @@ _DBUS_UNREACHABLE = (
     "org.freedesktop.DBus.Error.ServiceUnknown",
     "org.freedesktop.DBus.Error.NameHasNoOwner",
 )
+# BlueZ removes a device's GATT objects when its link drops; a call on one of them then fails
+# like this. The link is gone, which is worth a retry on a new one (not "not reachable").
+_DBUS_OBJECT_GONE = (
+    "org.freedesktop.DBus.Error.UnknownObject",
+    "org.freedesktop.DBus.Error.UnknownMethod",
+)
 
 # Exceptions the link and scanner catch and translate; anything else is a bug and propagates.
 WRAPPED: tuple[type[BaseException], ...] = (
@@ -74,6 +80,8 @@ def wrap(exc: BaseException, what: str) -> LockError:
         return NotReachableError(_ADAPTER.get(exc.reason, f"Bluetooth is not available: {exc}"))
     if isinstance(exc, BleakDBusError) and exc.dbus_error in _DBUS_UNREACHABLE:
         return NotReachableError(NO_BLUEZ)
+    if isinstance(exc, BleakDBusError) and exc.dbus_error in _DBUS_OBJECT_GONE:
+        return DisconnectedError(f"The Bluetooth connection dropped while {what}.")
     if isinstance(exc, (FileNotFoundError, ConnectionRefusedError, PermissionError)):
         return NotReachableError(NO_DBUS)
     if isinstance(exc, TimeoutError):

@@ -29,6 +29,7 @@ from ..manager_events import (
     LockRemoved,
     LockUpdated,
     ManagerEvent,
+    SettingsUpdated,
     Unsubscribe,
 )
 from ..validity import ValidationError
@@ -325,3 +326,5 @@ class MqttBridge:
         elif isinstance(event, LockRemoved):
             self._board.remove(event.lock_id)
             self._actions.forget(event.lock_id)
+        elif isinstance(event, SettingsUpdated):  # also those the panel read or changed
+            self._board.set_settings(event.lock_id, event.settings)

@@ -79,7 +79,6 @@ from .driver_actions import Action, goals
 from .driver_base import DriverBase, PushListener, StateListener
 from .log_cmds import LogEntry
 from .pairing import pair_lock, settle
-from .record import load_record
 from .session import PinNeededError
 
 _LOGGER = logging.getLogger(__name__)
@@ -127,9 +126,7 @@ class NukiDriver(DriverBase):
         **options: Any,
     ) -> NukiDriver | None:
         """A stored lock's driver; an unfinished pairing is settled first (None: removed)."""
-        record = load_record(store, lock_id)
-        if record is not None and not record.complete:
-            record = await settle(store, lock_id, transport_factory, timings=timings)
+        record = await settle(store, lock_id, transport_factory, timings=timings)
         if record is None:
             return None
         return cls(

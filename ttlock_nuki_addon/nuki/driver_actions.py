@@ -182,7 +182,10 @@ class ActionRunner:
         )  # fmt: skip
         finals = [m for m in messages if m.command == Command.KEYTURNER_STATES]
         if finals:
-            return parse_states(self._family, finals[-1].payload)
+            last = parse_states(self._family, finals[-1].payload)
+            # Still on the way at COMPLETE: the final states were lost; ask for them.
+            if last.lock_state not in goal.moving:
+                return last
         return await self.read_states()  # COMPLETE alone: already there (spec §4.1 notes)
 
     def _judge(self, goal: _Goal, states: States) -> States:

@@ -15,6 +15,11 @@ sends no id type at all, so its record is kept as APP (spec §8 item 3).
 Keys go to the store the moment the lock has sent its Authorization-ID; a legacy record stays
 ``complete: false`` until the lock's Status COMPLETE. ``settle()`` decides an unfinished record
 by trying its keys: the lock answers -> complete; K_ERROR_NOT_AUTHORIZED -> removed.
+
+A 5th-gen lock stores the authorization when it gets the Authorization Data, before we learn its
+id: a record ``{"complete": false, "pending_authorization": true}`` (no keys) is written first,
+so an answer lost to a crash or a dropped link is told to the user (pair again: it replaces the
+stray authorization) instead of passing in silence.
 """
 
 from __future__ import annotations
@@ -82,6 +87,12 @@ NEEDS_PIN = (
 BRIDGE_NOTE = (
     "Pairing as a bridge replaces an official Nuki Bridge paired to this lock; pair as an app "
     "to keep it."
+)
+PENDING_KEY = "pending_authorization"
+STRAY_AUTHORIZATION = (
+    'The lock may now hold an authorization named "Home Assistant" that the add-on cannot use. '
+    "Put the lock into pairing mode and pair it again: the new pairing replaces that "
+    "authorization (or delete it in the Nuki app under Manage users)."
 )
 _TEXTS: dict[int, str] = {
     E.P_ERROR_NOT_PAIRING: NOT_IN_PAIRING_MODE,
@@ -224,6 +235,7 @@ class _Pairing:
         _expect(info, Command.AUTHORIZATION_INFO, "authentication")
         assert self.pin is not None
         data = pm.build_ultra_authorization_data(self.app_id, CLIENT_NAME, self.pin).to_payload()
+        self.mark_pending()
         answer = None
         for auth_id in (AUTH_ID_5G_PAIRING, self.app_id):  # spec §3.4 ⚠, §8 item 1
             message = seal(self.key, auth_id, Command.AUTHORIZATION_DATA, data)
@@ -232,6 +244,7 @@ class _Pairing:
                 break
             code = cmds.parse_error_report(answer.payload).code
             if code in _FINAL_5G or auth_id == self.app_id:
+                forget_pending(self.store, self.lock_id)  # refused: the lock stored nothing
                 break
             _LOGGER.debug("%s: 5G authorization refused; once more with the app id", self.name)
         assert answer is not None
@@ -242,9 +255,28 @@ class _Pairing:
         save_record(self.store, record)
         return record
 
+    def mark_pending(self) -> None:
+        """Note in the store that the lock may hold an authorization we do not (yet) know."""
+        advert = self.advert
+        self.store.put_lock(
+            self.lock_id,
+            {
+                "brand": "nuki",
+                "complete": False,
+                PENDING_KEY: True,
+                "address": advert.address.upper(),
+                "name": self.params.name or advert.name or "Nuki",
+                "paired_at": datetime.now(UTC).isoformat(),
+            },
+        )
+
     @property
     def name(self) -> str:
         return self.session.name
+
+    @property
+    def lock_id(self) -> str:
+        return lock_id_from_address(self.advert.address)
 
     async def run(self) -> NukiRecord:
         """The whole flow for the family found on connecting."""
@@ -281,13 +313,20 @@ async def pair_lock(
         _LOGGER.info("%s: pairing as a bridge. %s", session.name, BRIDGE_NOTE)
     try:
         return await pairing.run()
-    except PairingError:
+    except PairingError as exc:
+        if forget_pending(store, pairing.lock_id):
+            raise PairingError(f"{exc.message} {STRAY_AUTHORIZATION}") from exc
         raise
     except LockError as exc:
         failure = exc
     finally:
         await session.close()
-    record = load_record(store, lock_id_from_address(advert.address))
+    if forget_pending(store, pairing.lock_id):
+        raise PairingError(
+            f"Pairing was interrupted ({failure.message}) right after the lock was asked to "
+            f"store the new authorization. {STRAY_AUTHORIZATION}"
+        ) from failure
+    record = load_record(store, pairing.lock_id)
     if record is None or record.complete or not pairing.key:
         raise PairingError(f"Pairing failed: {failure.message}") from failure
     # The lock sent its Authorization-ID but the confirmation's end is unclear (spec §3.1
@@ -314,7 +353,19 @@ async def settle(
     *,
     timings: LinkTimings | None = None,
 ) -> NukiRecord | None:
-    """The completed record if the lock accepts its keys, else None (removed); link errors raise."""
+    """The completed record if the lock accepts its keys, else None (removed); link errors raise.
+
+    A 5th-gen pairing cut off before the lock's answer cannot be settled (its id is unknown):
+    its note is removed and a warning says what to do.
+    """
+    pending = store.get_lock(lock_id)
+    if pending is not None and forget_pending(store, lock_id):
+        _LOGGER.warning(
+            "Nuki %s (%s): pairing was interrupted right after the lock was asked to store the "
+            "new authorization, and the add-on never learned it. %s",
+            pending.get("name"), pending.get("address"), STRAY_AUTHORIZATION,
+        )  # fmt: skip
+        return None
     record = load_record(store, lock_id)
     if record is None or record.complete:
         return record
@@ -334,3 +385,12 @@ async def settle(
     save_record(store, record)
     _LOGGER.info("%s: the unfinished pairing had gone through; completed", record.name)
     return record
+
+
+def forget_pending(store: Store, lock_id: str) -> bool:
+    """Remove a 5th-gen pairing's note (not a real record); whether there was one."""
+    record = store.get_lock(lock_id)
+    if record is None or record.get(PENDING_KEY) is not True:
+        return False
+    store.remove_lock(lock_id)
+    return True

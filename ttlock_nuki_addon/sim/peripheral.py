@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Protocol
 
+from .faults import FaultDice, FaultError, Faults, seed_of, update_faults
+
 # Characteristic flags as BlueZ spells them in GattCharacteristic1.Flags.
 READ = "read"
 WRITE = "write"
@@ -57,17 +59,6 @@ class LinkFigures:
         return self.mtu - 3
 
 
-@dataclass(slots=True)
-class Faults:
-    """Fault knobs; counters are consumed one event at a time."""
-
-    drop_replies: int = 0
-    corrupt_replies: int = 0
-    drop_link_after_writes: int = 0
-    mute: bool = False
-    refuse_connect: bool = False
-
-
 class PeripheralHost(Protocol):
     """What the simulated radio offers a peripheral (implemented by the fake BlueZ)."""
 
@@ -109,7 +100,8 @@ class Peripheral:
         self.service_data: dict[str, bytes] = {}
         self.service_uuids: list[str] = []
         self.link = LinkFigures()
-        self.faults = Faults()
+        self.faults = Faults(seed=seed_of(self.address))
+        self.dice = FaultDice(self.faults.seed)
         self.connected = False
         self.subscribed: set[str] = set()
         self.host: PeripheralHost | None = None
@@ -194,15 +186,12 @@ class Peripheral:
         return {"link": asdict(self.link), "rssi": self.rssi}
 
     def _action_faults(self, params: dict[str, Any]) -> dict[str, Any]:
-        for name in ("drop_replies", "corrupt_replies", "drop_link_after_writes"):
-            value = _int_field(params, name, 0, 1_000_000)
-            if value is not None:
-                setattr(self.faults, name, value)
-        for name in ("mute", "refuse_connect"):
-            if name in params:
-                if not isinstance(params[name], bool):
-                    raise ActionError(f"'{name}' must be true or false")
-                setattr(self.faults, name, params[name])
+        try:
+            reseed = update_faults(self.faults, params)
+        except FaultError as exc:
+            raise ActionError(str(exc)) from None
+        if reseed:
+            self.dice.reseed(self.faults.seed)
         return {"faults": asdict(self.faults)}
 
     def _action_advertise(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -256,11 +245,8 @@ class Peripheral:
             self.host.drop_link(self)
 
     def consume_write_fault(self) -> bool:
-        """True when this write should be followed by a dropped link (fault knob)."""
-        if self.faults.drop_link_after_writes > 0:
-            self.faults.drop_link_after_writes -= 1
-            return True
-        return False
+        """True when this write should be followed by a dropped link (fault knobs)."""
+        return self.dice.drop_after_write(self.faults)
 
     # --- called by the fake BlueZ ------------------------------------------------------
 
@@ -288,22 +274,19 @@ class Peripheral:
     async def _send_loop(self, outbox: asyncio.Queue[tuple[str, bytes, int]]) -> None:
         while True:
             char_uuid, message, chunk_size = await outbox.get()
-            if self.link.reply_ms:
-                await asyncio.sleep(self.link.reply_ms / 1000)
+            delay = self.dice.reply_delay(self.faults, self.link.reply_ms)
+            if delay > 0:
+                await asyncio.sleep(delay)
             if self.faults.mute:
                 continue
-            if self.faults.drop_replies > 0:
-                self.faults.drop_replies -= 1
+            sent = self.dice.reply(self.faults, message)
+            if sent is None:
                 self.log.append(f"dropped reply {message.hex()}")
                 continue
-            if self.faults.corrupt_replies > 0 and message:
-                self.faults.corrupt_replies -= 1
-                index = len(message) // 2
-                message = message[:index] + bytes([message[index] ^ 0xFF]) + message[index + 1 :]
-            for start in range(0, len(message), chunk_size):
+            for start in range(0, len(sent), chunk_size):
                 if self.host is None or not self.connected:
                     return
-                self.host.notify(self, char_uuid, message[start : start + chunk_size])
+                self.host.notify(self, char_uuid, sent[start : start + chunk_size])
 
     async def close(self) -> None:
         """Stop background work."""

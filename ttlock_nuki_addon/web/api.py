@@ -88,9 +88,10 @@ class Session:
         self.send({"id": request_id, "ok": False, "error": {"code": code, "message": message}})
 
     def on_event(self, event: ManagerEvent) -> None:
-        """A manager event: pushed to this client."""
-        name, data = push_of(event)
-        self.send({"event": name, "data": data})
+        """A manager event: pushed to this client (if the panel is sent that kind)."""
+        pushed = push_of(event)
+        if pushed is not None:
+            self.send({"event": pushed[0], "data": pushed[1]})
 
     def close(self, code: int, reason: str) -> None:
         """Close the socket soon (from a callback)."""

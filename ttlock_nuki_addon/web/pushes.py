@@ -11,6 +11,7 @@ from ..manager_events import (
     LockUpdated,
     ManagerEvent,
     ScanState,
+    SettingsUpdated,
 )
 from ..validity import JSONObject, JSONValue
 
@@ -22,8 +23,10 @@ def scan_json(state: ScanState) -> JSONObject:
     return shown
 
 
-def push_of(event: ManagerEvent) -> tuple[str, JSONValue]:
-    """The push (event name, data) for a manager event."""
+def push_of(event: ManagerEvent) -> tuple[str, JSONValue] | None:
+    """The push (event name, data) for a manager event; None for one the panel is not sent."""
+    if isinstance(event, SettingsUpdated):
+        return None  # the panel reads settings when it shows them
     if isinstance(event, LockUpdated):
         return "lock.updated", event.snapshot.to_json()
     if isinstance(event, LockAdded):
