@@ -140,13 +140,11 @@ async def test_five_locks_on_a_lossy_radio_stay_true_and_the_addon_stays_lean(
         ledgers = {spec.lock_id: Ledger() for spec in SPECS}
         tracemalloc.start()
         snapshots: list[tracemalloc.Snapshot] = []
-        lines: list[str] = []
         for run in (1, 2):
             rig.set_faults({**FAULTS, "seed": SEED})
             started = time.monotonic()
             tally = await Load(rig, run, ledgers).run_all(plan(SEED, OPS), WORKERS)
-            lines.append(report(run, tally, time.monotonic() - started))
-            _LOGGER.warning("%s", lines[-1])
+            _LOGGER.warning("%s", report(run, tally, time.monotonic() - started))
             _LOGGER.warning("run %d mean seconds per action: %s", run, tally.mean_seconds())
             assert tally.ops == OPS
             assert not tally.violations, tally.violations

@@ -7,7 +7,7 @@ settings); the add-on's is what the panel answers (`locks.list`, `credentials.li
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 from collections import Counter
 from typing import Any
 
@@ -21,6 +21,7 @@ from .scenarios import Ledger
 
 CALM = {"drop_rate": 0.0, "disconnect_rate": 0.0, "corrupt_rate": 0.0, "jitter_ms": 0}
 SETTLE_TRIES = 4
+MQTT_SETTLE = 10.0  # seconds the MQTT client may lag behind the panel's answers
 _NUKI_STATUS = {
     LockState.LOCKED: "locked",
     LockState.UNLOCKED: "unlocked",
@@ -168,7 +169,10 @@ async def check_all(rig: SoakRig, ledgers: dict[str, Ledger]) -> list[str]:
         problems += compare(spec, real, seen)
         problems += duplicates(spec, seen["credentials"])
         problems += promises(spec, ledgers[spec.lock_id], seen["credentials"])
-    await asyncio.sleep(1.0)  # the refresh's state reaches the MQTT client
-    for spec in SPECS:
-        problems += mqtt_matches(rig, spec, real_state(rig, spec))
-    return problems
+
+    def mqtt_problems() -> list[str]:
+        return [p for spec in SPECS for p in mqtt_matches(rig, spec, real_state(rig, spec))]
+
+    with contextlib.suppress(AssertionError):  # the last state messages may still be on the way
+        await wait_for(lambda: not mqtt_problems(), "MQTT to show the real state", MQTT_SETTLE)
+    return problems + mqtt_problems()
