@@ -29,7 +29,8 @@ from bench_adverts import measure_in_process, through_bluez
 from bench_ops import CREDENTIAL_KINDS, credentials_page, measure_ops
 from bench_process import idle, settle, startup
 from bench_unlock import Bench, Sample, summary
-from fleet import NUKI, SPECS, TTLOCK, Fleet, LockSpec
+from five_locks import SPECS, LockSpec
+from fleet import NUKI, TTLOCK, Fleet
 
 ROOT = Path(__file__).resolve().parent.parent
 Json = Any

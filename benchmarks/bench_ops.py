@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fleet import Fleet, LockSpec
+from five_locks import LockSpec
+from fleet import Fleet
 from minimums import minimum
 from outside import cpu_seconds
 

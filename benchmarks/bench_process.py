@@ -12,7 +12,8 @@ import time
 from typing import Any
 
 from app_rig import wait_until
-from fleet import SETTLE, SPECS, Fleet
+from five_locks import SPECS
+from fleet import SETTLE, Fleet
 from outside import cpu_seconds, health_ok, memory_kib
 
 Json = Any

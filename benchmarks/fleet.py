@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the
 
 from app_rig import AddonProcess, AppRig, addon_env, wait_until
 from bench_unlock import Probe, install_probe
+from five_locks import SPECS, LockSpec
 from manager_rig import FAST
 from mosquitto import HOST, free_port
 from outside import WsClient
@@ -37,7 +38,7 @@ from ttlock_nuki_addon.params import PairingParams
 from ttlock_nuki_addon.sim.nuki import VirtualNuki, create_nuki
 from ttlock_nuki_addon.sim.peripheral import Peripheral
 from ttlock_nuki_addon.sim.ttlock import VirtualTTLock
-from ttlock_nuki_addon.snapshot import Brand, lock_id_from_address
+from ttlock_nuki_addon.snapshot import Brand
 from ttlock_nuki_addon.store import Store
 from ttlock_nuki_addon.ttlock.advert import COMPANY_ID as TTLOCK_COMPANY
 from ttlock_nuki_addon.ttlock.advert import AdvertFlag
@@ -48,33 +49,6 @@ QUIET = 0.3  # seconds without radio traffic: the add-on's follow-up reads are d
 SETTLE = 20.0  # at most this long for links to close or traffic to stop (guards hangs only)
 
 
-@dataclass(frozen=True, slots=True)
-class LockSpec:
-    """One virtual lock: kind, address, name and (Nuki) security PIN."""
-
-    kind: str
-    address: str
-    name: str
-    pin: str | None = None
-
-    @property
-    def brand(self) -> Brand:
-        """TTLock or Nuki."""
-        return Brand.TTLOCK if self.kind == "ttlock" else Brand.NUKI
-
-    @property
-    def lock_id(self) -> str:
-        """The add-on's id of this lock."""
-        return lock_id_from_address(self.address)
-
-
-SPECS = (
-    LockSpec("ttlock", "38:38:E5:1D:71:A1", "Front door"),
-    LockSpec("ttlock", "38:38:E5:1D:71:B2", "Garage"),
-    LockSpec("nuki-2", "54:D2:72:33:C3:A1", "Back door", "4711"),
-    LockSpec("nuki-4", "54:D2:72:33:C3:B2", "Cellar", "2580"),
-    LockSpec("nuki-5", "54:D2:72:33:C3:C3", "Shed", "246813"),
-)
 TTLOCK, NUKI = SPECS[0], SPECS[2]  # the lock of each brand the per-brand figures use
 PINS = {Brand.TTLOCK: ("90817263", "4455667"), Brand.NUKI: ("345678", "987654")}
 

@@ -26,13 +26,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from five_locks import SPECS, LockSpec
+
 from ttlock_nuki_addon.errors import LockError
 from ttlock_nuki_addon.mqtt.topics import Target
 from ttlock_nuki_addon.validity import ValidationError
 from ttlock_nuki_addon.web.errors import KNOWN_CODES
 
 from .clients import Json
-from .rig import SPECS, LockSpec, SoakRig
+from .rig import SoakRig
 from .scenarios import Ledger, Person
 
 OP_TIMEOUT = 60.0  # an operation that has not ended after this long is a failure of the soak

@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from five_locks import SPECS, LockSpec
 from mosquitto import HOST, Mosquitto
 
 from ttlock_nuki_addon import app
@@ -24,7 +24,7 @@ from ttlock_nuki_addon.sim.nuki import VirtualNuki, create_nuki
 from ttlock_nuki_addon.sim.peripheral import Peripheral
 from ttlock_nuki_addon.sim.ttlock import VirtualTTLock
 from ttlock_nuki_addon.sim.world import SimWorld
-from ttlock_nuki_addon.snapshot import Brand, lock_id_from_address
+from ttlock_nuki_addon.snapshot import Brand
 from ttlock_nuki_addon.web import WebPanel
 
 from .clients import BridgeWarnings, HomeAssistant, WsClient
@@ -37,35 +37,6 @@ DRIVER_OPTIONS = {
 }
 NUKI_MOTOR_MS = 150
 BRIDGE_LOGGER = "ttlock_nuki_addon.mqtt.bridge_actions"
-
-
-@dataclass(frozen=True, slots=True)
-class LockSpec:
-    """One virtual lock of the soak: kind, address, name and (Nuki) security PIN."""
-
-    kind: str
-    address: str
-    name: str
-    pin: str | None = None
-
-    @property
-    def brand(self) -> Brand:
-        """TTLock or Nuki."""
-        return Brand.TTLOCK if self.kind == "ttlock" else Brand.NUKI
-
-    @property
-    def lock_id(self) -> str:
-        """The add-on's id of this lock."""
-        return lock_id_from_address(self.address)
-
-
-SPECS = (
-    LockSpec("ttlock", "38:38:E5:1D:71:A1", "Front door"),
-    LockSpec("ttlock", "38:38:E5:1D:71:B2", "Garage"),
-    LockSpec("nuki-2", "54:D2:72:33:C3:A1", "Back door", "4711"),
-    LockSpec("nuki-4", "54:D2:72:33:C3:B2", "Cellar", "2580"),
-    LockSpec("nuki-5", "54:D2:72:33:C3:C3", "Shed", "246813"),
-)
 
 
 def build_device(spec: LockSpec) -> Peripheral:

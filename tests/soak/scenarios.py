@@ -12,11 +12,13 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from five_locks import LockSpec
+
 from ttlock_nuki_addon.sim.ttlock import VirtualTTLock
 from ttlock_nuki_addon.ttlock.codec import Command
 
 from .clients import Json
-from .rig import LockSpec, SoakRig
+from .rig import SoakRig
 
 Key = tuple[str, str]  # (kind, credential id)
 WsCall = Callable[..., Awaitable[tuple[str, Json]]]

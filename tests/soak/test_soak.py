@@ -20,13 +20,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from five_locks import SPECS
 
 from ttlock_nuki_addon import app
 from ttlock_nuki_addon.sim.nuki import VirtualNuki
 from ttlock_nuki_addon.sim.world import SimWorld
 
 from .load import Load, Tally, plan
-from .rig import SPECS, SoakRig, wait_for
+from .rig import SoakRig, wait_for
 from .scenarios import Ledger
 from .truth import check_all, settle
 

@@ -11,12 +11,14 @@ import contextlib
 from collections import Counter
 from typing import Any
 
+from five_locks import SPECS, LockSpec
+
 from ttlock_nuki_addon.nuki.states import LockState
 from ttlock_nuki_addon.sim.nuki import VirtualNuki
 from ttlock_nuki_addon.sim.ttlock import VirtualTTLock
 
 from .clients import Json
-from .rig import SPECS, LockSpec, SoakRig, wait_for
+from .rig import SoakRig, wait_for
 from .scenarios import Ledger
 
 CALM = {"drop_rate": 0.0, "disconnect_rate": 0.0, "corrupt_rate": 0.0, "jitter_ms": 0}
